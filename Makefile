@@ -1,0 +1,80 @@
+# aijri: one binary, bin/aijri, from the layers below.
+#   make                      release build (-O2)
+#   make DEVELOPER=1          warnings are errors
+#   make SANITIZE=address,undefined   sanitizer build (objects in build/san)
+#   make test                 unit tests, then API tests against the real binary
+#   make install PREFIX=/usr/local DESTDIR=
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+PKGS     := libmicrohttpd jansson sqlite3 libcurl libcrypto
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread -I. $(shell pkg-config --cflags $(PKGS))
+WARN     := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+            -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
+CFLAGS   += $(WARN)
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lm -pthread
+
+ifeq ($(DEVELOPER),1)
+CFLAGS   += -Werror
+endif
+
+BUILD    := build/rel
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=$(SANITIZE)
+BUILD    := build/san
+endif
+
+# Every module folder contributes all its .c files; the binary's entry is server/main.c.
+LIBSRC   := $(wildcard util/*.c scoring/*.c store/*.c api/*.c) $(filter-out server/main.c,$(wildcard server/*.c))
+LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
+HEADERS  := $(wildcard util/*.h scoring/*.h store/*.h api/*.h server/*.h)
+EMBEDDED := $(sort $(wildcard migrations/*.sql)) $(wildcard data/*.json) api/openapi.json
+
+BIN      := bin/aijri
+ifneq ($(SANITIZE),)
+BIN      := bin/aijri-san
+endif
+
+UNITSRC  := $(wildcard tests/unit/test_*.c)
+UNITBIN  := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test unit-test api-test clean install uninstall fuzz bench
+all: $(BIN)
+
+$(BIN): $(BUILD)/server/main.o $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Migrations, the default data and the OpenAPI document are compiled into the binary.
+$(BUILD)/embed.S: util/embed.sh $(EMBEDDED)
+	@mkdir -p $(dir $@)
+	sh util/embed.sh $(EMBEDDED) > $@
+$(BUILD)/embed.o: $(BUILD)/embed.S
+	$(CC) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+unit-bins: $(UNITBIN)
+
+test: $(BIN) $(UNITBIN)
+	sh tests/run $(BIN) $(UNITBIN)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/aijri
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/aijri
+
+clean:
+	rm -rf build bin

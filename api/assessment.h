@@ -1,0 +1,88 @@
+/*
+ * assessment.h: the JSON side of an assessment (Jansson): strict reading of the bodies of
+ * API.md into scoring structs, the normalized JSON that the store keeps, the score block, and
+ * the list of changed field paths between two versions.
+ *
+ * Strict means: unknown fields, wrong types and missing required fields are errors naming the
+ * full field path ("assessment.evidence.wage_trends.score"); numbers out of range are left to
+ * scoring_validate(), which this module calls, so one call reports every broken field.
+ *
+ * Normalized JSON: only known fields, in a fixed order, with defaults filled in ("rationale"
+ * "" when absent, "sources" [] when absent, "override" null), so two equal assessments
+ * serialise to equal bytes.
+ */
+#ifndef API_ASSESSMENT_H
+#define API_ASSESSMENT_H
+
+#include <jansson.h>
+
+#include "scoring/scoring.h"
+
+/* Flags for assessment_read_role(). */
+#define ASSESSMENT_REQUIRE_SLUG 1  /* POST /roles: slug is required */
+#define ASSESSMENT_OPTIONAL_META 2 /* POST /score and `aijri score`: title etc. may be absent */
+
+/*
+ * Reads a bare assessment ({"tasks":...,"evidence":...,...}) found at `path` ("" for a bare
+ * body, "assessment" inside a role body). On success returns 0, fills *in, and sets *norm to
+ * a new reference to the normalized assessment (the caller must json_decref it). On failure
+ * returns RC_INVALID with every broken field in errs, and *norm is NULL.
+ */
+int assessment_read(json_t *v, const char *path, struct scoring_input *in, json_t **norm,
+		    struct scoring_errors *errs);
+
+/*
+ * Reads a role body: slug, title, aliases, seniority, category, primary_function,
+ * not_this_role, typical_experience, assessment. Slug: lower-case letters, digits and single
+ * hyphens, 1..100 characters. Title: non-empty. Aliases: array of non-empty strings.
+ * On success *norm is a new reference to the normalized role (with "slug" only when given).
+ */
+int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t **norm,
+			 struct scoring_errors *errs);
+
+/*
+ * Reads one part of a partial update (PUT /roles/{slug}/barriers and the like) at `path`
+ * ("tasks", "barriers", "dimensions", ...). `current` is the role's current normalized
+ * assessment; *in must hold its numbers (assessment_input()), and the part's numbers are
+ * replaced in it. SCORING_EVIDENCE is a partial merge: `v` maps some dimension names to
+ * objects whose given fields replace the current ones. For SCORING_OVERRIDE, v may be JSON
+ * null (no override). On success *norm is a new reference to the whole normalized assessment
+ * with the part replaced.
+ */
+int assessment_read_part(enum scoring_part part, json_t *v, const char *path, json_t *current,
+			 struct scoring_input *in, json_t **norm, struct scoring_errors *errs);
+
+/* The numbers of a normalized (stored) assessment. Returns 0, or RC_INVALID if it is not
+ * one (which for stored data means a bug). */
+int assessment_input(json_t *norm, struct scoring_input *in);
+
+/*
+ * The score block of API.md for a computed result. Returns a new reference.
+ * revision <= 0 and updated_at NULL leave those fields out (POST /score, `aijri score`);
+ * slug and title NULL give JSON null.
+ */
+json_t *assessment_score_block(const struct scoring_result *r, const char *slug, const char *title,
+			       int revision, const char *updated_at);
+
+/*
+ * The paths that differ between two normalized roles (or two normalized assessments), as a
+ * new JSON array of strings: "title", "aliases", "tasks", "evidence.wage_trends",
+ * "barriers.regulatory", "protective.moral_judgment", "growth", "override". Empty when equal.
+ * Assessment parts are named without the "assessment." prefix.
+ */
+json_t *assessment_diff(json_t *old_role, json_t *new_role);
+
+/* Slug of an alias or title: lower case, runs of other characters become one hyphen
+ * ("TinyML Engineer" -> "tinyml-engineer"). Writes at most outlen bytes; 0 on success,
+ * RC_INVALID when nothing of it is left. */
+int assessment_slugify(const char *name, char *out, size_t outlen);
+
+/* 1 if s is a valid role slug. */
+int assessment_slug_ok(const char *s);
+
+/* Dumps with the project's number format (so 55.2 prints as 55.2, not 55.200000000000003).
+ * Returns malloc'd text the caller frees. */
+char *assessment_dumps(const json_t *v);
+#define ASSESSMENT_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+#endif

@@ -1,0 +1,292 @@
+/*
+ * store.h: everything aijri keeps, in one SQLite database. The only module that includes
+ * sqlite3.h. It never builds HTTP responses and knows no JSON shapes beyond storing text.
+ *
+ * Threads: reads may be called from any thread; each thread gets its own read-only
+ * connection (WAL, opened lazily, closed when the thread ends). All writes run on one writer
+ * thread that owns the one write connection: a caller hands it a job (store_write or
+ * store_write_async), the writer runs a batch of queued jobs in one `BEGIN IMMEDIATE`
+ * transaction, each job inside its own SAVEPOINT (a job that fails is rolled back alone), and
+ * commits once with synchronous=FULL before any job's completion is reported (group commit).
+ * A completion therefore means durable.
+ *
+ * Memory: every string a read hands out is malloc'd and owned by the struct it is in; release
+ * the struct with its _release() function. Strings given to the store are copied.
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/rc.h"
+
+struct store;
+struct store_tx;
+
+/* ---------------------------------------------------------------------------------------
+ * Opening, migrations
+ */
+
+/*
+ * Opens (creating if needed) the database at path, applies the embedded migrations in order
+ * (each with its `PRAGMA user_version` bump in one transaction) and starts the writer thread.
+ * A database whose user_version is newer than this binary knows is refused with RC_TOONEW and
+ * left untouched. On failure a message is written to err (errlen bytes).
+ */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
+/* Stops the writer thread after the jobs queued so far, closes every connection. NULL ok. */
+void store_free(struct store *s);
+/* The schema version (user_version) of the open database, and the newest this binary has. */
+int store_schema_version(struct store *s);
+int store_schema_latest(void);
+/* Number of roles ever created, archived ones included (0 means: load the default data). */
+int store_role_count_all(struct store *s, int *count);
+/* The database path given to store_open. */
+const char *store_path(struct store *s);
+
+/* ---------------------------------------------------------------------------------------
+ * Writing: jobs on the writer thread
+ */
+
+/* A job: runs inside the batch transaction on the writer thread. Returns 0 to keep what it
+ * wrote, or an rc to have its savepoint rolled back (RC_UNCHANGED rolls back too, and is
+ * passed to the completion as it is). It must not block on anything but the database. */
+typedef int (*store_job_fn)(struct store_tx *tx, void *arg);
+/* Called on the writer thread after the batch's COMMIT (or its failure: then rc is RC_IO
+ * even for jobs that returned 0). */
+typedef void (*store_done_fn)(void *arg, int rc);
+
+/* Queues the job and waits until it is durable or failed; returns the job's rc. */
+int store_write(struct store *s, store_job_fn fn, void *arg);
+/* Queues the job and returns at once; done(arg, rc) is called after commit. */
+int store_write_async(struct store *s, store_job_fn fn, void *arg, store_done_fn done);
+/* Registers a function the writer calls after every commit that changed something, before
+ * the completions (the API's response cache uses it to invalidate). One per store. */
+void store_on_commit(struct store *s, void (*fn)(void *ctx), void *ctx);
+/* The current time as the transaction sees it ("2026-11-24T12:00:00Z"): one value for the
+ * whole job, so a revision's row, its score block and its events agree. */
+const char *store_tx_now(struct store_tx *tx);
+
+/* ---------------------------------------------------------------------------------------
+ * Roles, revisions
+ */
+
+struct store_role {
+	int64_t id;
+	char *slug;
+	char *title;
+	char *role_json;  /* the normalized role body, assessment included */
+	char *score_json; /* the score block of the current revision */
+	double score;
+	char zone[8];     /* "green", "yellow", "red" */
+	char *label;
+	int revision;
+	int archived;
+	char *created_at;
+	char *updated_at;
+};
+void store_role_release(struct store_role *r);
+
+/* The current role by slug, archived ones included (check ->archived). RC_NOTFOUND if none. */
+int store_role_get(struct store *s, const char *slug, struct store_role *out);
+/* The role slug an alias slug points at (*role_slug malloc'd). RC_NOTFOUND if not an alias. */
+int store_alias_resolve(struct store *s, const char *alias_slug, char **role_slug);
+
+enum store_sort { STORE_SORT_TITLE = 0, STORE_SORT_SCORE, STORE_SORT_SCORE_DESC };
+
+struct store_role_query {
+	const char *q;     /* substring of the title or of an alias name, case-insensitive; NULL = any */
+	const char *zone;  /* "green", "yellow", "red"; NULL = any */
+	int has_min, has_max;
+	double min_score, max_score; /* inclusive, on the published score */
+	enum store_sort sort;        /* ties broken by slug */
+	int limit, offset;
+};
+
+/* Calls row() for each matching role not archived (role_json left NULL) and sets *total to
+ * the count of all matches, ignoring limit and offset. A non-zero return from row() stops. */
+int store_roles_list(struct store *s, const struct store_role_query *q,
+		     int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total);
+/* Calls row() for every role not archived, ordered by slug, with role_json and score_json. */
+int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_role *r), void *ctx);
+
+struct store_revision {
+	int revision;
+	double score;
+	char zone[8];
+	char *label;
+	char *reason;       /* may be NULL */
+	char *changed_json; /* JSON array of paths */
+	char *actor;        /* token name; NULL for the default data and the CLI */
+	char *created_at;
+	char *role_json;    /* the whole role body as it was (NULL in lists) */
+	char *score_json;   /* the score block as it was (NULL in lists) */
+};
+void store_revision_release(struct store_revision *r);
+
+/* Newest first. *total = number of revisions of the role. RC_NOTFOUND for no such role. */
+int store_revisions_list(struct store *s, const char *slug, int limit, int offset,
+			 int (*row)(void *ctx, const struct store_revision *r), void *ctx, int *total);
+int store_revision_get(struct store *s, const char *slug, int revision, struct store_revision *out);
+
+/* What a job writes for a new revision. */
+struct store_role_write {
+	const char *slug;
+	const char *title;
+	const char *role_json;   /* normalized role body */
+	const char *score_json;  /* score block, with this revision's number and time in it */
+	double score;
+	const char *zone;
+	const char *label;
+	/* aliases: parallel arrays of slugified alias and display name */
+	const char *const *alias_slugs;
+	const char *const *alias_names;
+	int n_aliases;
+	const char *reason;       /* may be NULL */
+	const char *changed_json; /* JSON array */
+	const char *actor;        /* may be NULL */
+	int revision;             /* the revision being written: 1 for a new role, current+1 */
+};
+
+/* Inside a job: the current role by slug, archived included (RC_NOTFOUND if none). */
+int store_tx_role_get(struct store_tx *tx, const char *slug, struct store_role *out);
+/* Creates the role as revision 1. RC_CONFLICT if the slug, or any alias slug, is taken by a
+ * role or an alias (archived roles keep theirs). */
+int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w);
+/* Appends revision w->revision (must be current+1, else RC_PRECONDITION) and makes it
+ * current; replaces the aliases (RC_CONFLICT as above). */
+int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w);
+/* Archives (RC_NOTFOUND if none or archived already). Revisions and aliases are kept. */
+int store_tx_role_archive(struct store_tx *tx, const char *slug);
+
+/* ---------------------------------------------------------------------------------------
+ * API tokens (only SHA-256 hashes are stored)
+ */
+
+struct store_token {
+	char *name;
+	char *created_at;
+	char *last_used_at; /* NULL if never */
+	char *revoked_at;   /* NULL if live */
+};
+void store_token_release(struct store_token *t);
+
+/* RC_CONFLICT if a token of that name exists (revoked ones included). */
+int store_tx_token_create(struct store_tx *tx, const char *name, const unsigned char hash[32]);
+/* RC_NOTFOUND if no live token has that name. */
+int store_tx_token_revoke(struct store_tx *tx, const char *name);
+/* Records that the token was used now. */
+int store_tx_token_touch(struct store_tx *tx, const char *name);
+int store_tokens_list(struct store *s, int (*row)(void *ctx, const struct store_token *t), void *ctx);
+/* Finds the live token with that hash (compared in constant time); *name malloc'd.
+ * RC_UNAUTHORIZED if none. */
+int store_token_check(struct store *s, const unsigned char hash[32], char **name);
+
+/* ---------------------------------------------------------------------------------------
+ * Webhooks: subscriptions, events, deliveries (the outbox)
+ */
+
+struct store_webhook {
+	char *id;           /* "wh_..." */
+	char *url;
+	char *events_json;  /* JSON array of event types */
+	char *roles_json;   /* JSON array of slugs, or NULL for every role */
+	char *description;  /* may be NULL */
+	char *secret;       /* "whsec_..." */
+	char *status;       /* "active", "disabled" */
+	char *created_at;
+	char *updated_at;
+};
+void store_webhook_release(struct store_webhook *w);
+
+int store_tx_webhook_create(struct store_tx *tx, const struct store_webhook *w);
+/* Replaces url, events_json, roles_json, description, status (NULL fields are kept). */
+int store_tx_webhook_update(struct store_tx *tx, const struct store_webhook *w);
+/* Deletes the subscription and its pending deliveries. */
+int store_tx_webhook_delete(struct store_tx *tx, const char *id);
+int store_webhook_get(struct store *s, const char *id, struct store_webhook *out);
+int store_tx_webhook_get(struct store_tx *tx, const char *id, struct store_webhook *out);
+/* Oldest first. */
+int store_webhooks_list(struct store *s, int limit, int offset,
+			int (*row)(void *ctx, const struct store_webhook *w), void *ctx, int *total);
+
+/*
+ * Queues an event: stores it and one pending delivery, due now, for every active
+ * subscription whose events include `type` and whose roles are NULL or include role_slug.
+ * With only_webhook set, the event goes to that subscription alone, whatever its filters
+ * (ping). Sets *n_deliveries when not NULL. Wakes the dispatcher after commit.
+ */
+int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *type,
+		       const char *role_slug, const char *payload_json, const char *only_webhook,
+		       int *n_deliveries);
+
+struct store_delivery {
+	int64_t id;
+	char *webhook_id;
+	char *event_id;
+	char *event_type;
+	char *status;        /* "pending", "succeeded", "failed" */
+	int attempts;
+	int last_status_code; /* 0 if none */
+	char *last_error;     /* NULL if none */
+	char *next_attempt_at; /* NULL unless pending */
+	char *created_at;
+	char *updated_at;
+	/* Filled by store_deliveries_due only: */
+	char *payload_json;
+	char *url;
+	char *secret;
+};
+void store_delivery_release(struct store_delivery *d);
+
+/* Newest first. */
+int store_deliveries_list(struct store *s, const char *webhook_id, int limit, int offset,
+			  int (*row)(void *ctx, const struct store_delivery *d), void *ctx, int *total);
+int store_delivery_get(struct store *s, const char *webhook_id, int64_t id, struct store_delivery *out);
+
+/*
+ * Due deliveries, at most one per subscription (the oldest pending of an active one, so that
+ * each endpoint gets its events in order), whose next attempt is at or before now (Unix
+ * seconds). At most `limit` rows. Each row has payload_json, url and secret filled in.
+ */
+int store_deliveries_due(struct store *s, int64_t now, int limit,
+			 int (*row)(void *ctx, const struct store_delivery *d), void *ctx);
+/* Unix seconds of the earliest pending delivery's next attempt, or -1 if none. */
+int store_deliveries_next_due(struct store *s, int64_t *when);
+/* Count of pending deliveries and the age in seconds of the oldest (0 if none). */
+int store_deliveries_pending(struct store *s, int64_t now, int *count, int64_t *oldest_age);
+
+/* The outcome of one attempt. */
+struct store_attempt {
+	int64_t delivery_id;
+	int status_code;      /* 0 when no answer */
+	const char *error;    /* NULL on success */
+	int succeeded;
+	int64_t next_attempt; /* Unix seconds of the retry, or -1 when there is none (failed) */
+	int disable_webhook;  /* 410 Gone: disable the subscription */
+};
+/* Records the attempt: attempts+1, status, last code and error, the next attempt time. */
+int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a);
+/* Redelivery: a new pending delivery of the same event to the same subscription, due now;
+ * sets *new_id. RC_NOTFOUND if the delivery is not the webhook's. */
+int store_tx_delivery_redeliver(struct store_tx *tx, const char *webhook_id, int64_t delivery_id,
+				int64_t *new_id);
+/* Wakes whoever waits in store_outbox_wait (the dispatcher) now. */
+void store_outbox_kick(struct store *s);
+/* Waits until an event is queued after commit, store_outbox_kick is called, or timeout_ms
+ * passes. Returns 1 if woken, 0 on timeout. */
+int store_outbox_wait(struct store *s, int timeout_ms);
+
+/* ---------------------------------------------------------------------------------------
+ * Operations
+ */
+
+/* An online, consistent copy of the live database to path (SQLite's backup API). */
+int store_backup(struct store *s, const char *path, char *err, size_t errlen);
+/* Checkpoints the WAL (PASSIVE), so that it cannot grow without bound. */
+int store_checkpoint(struct store *s);
+/* Runs PRAGMA integrity_check; 0 when it answers ok. */
+int store_integrity_check(struct store *s, char *err, size_t errlen);
+
+#endif
