@@ -1,0 +1,55 @@
+/*
+ * store_int.h: what the store's own files share (store.c: connections, the writer thread,
+ * migrations, roles, revisions, tokens, operations; outbox.c: webhooks, events, deliveries).
+ * Nothing outside store/ includes this.
+ */
+#ifndef STORE_STORE_INT_H
+#define STORE_STORE_INT_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/clock.h"
+
+#define STORE_STMT_CACHE 64
+
+/* One SQLite connection and its prepared statements, used by one thread only. */
+struct store_conn {
+	sqlite3 *db;
+	int n;
+	struct {
+		const char *sql; /* compared by pointer: pass string literals */
+		sqlite3_stmt *st;
+	} cache[STORE_STMT_CACHE];
+};
+
+/* The job's view of the write transaction. */
+struct store_tx {
+	struct store *s;
+	struct store_conn *conn;         /* the writer's connection */
+	char now[CLOCK_ISO_LEN];         /* one time for the whole job */
+	int64_t now_unix;
+	int events_added;                /* set by store_tx_event_add: wake the dispatcher */
+	int changed;                     /* set by any tx write: run the on-commit hook */
+};
+
+/* This thread's read-only connection to s (opened on first use). NULL on failure. */
+struct store_conn *store_reader(struct store *s);
+
+/* A cached prepared statement of conn for sql (a string literal), reset and with its
+ * bindings cleared. NULL on error (logged). */
+sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql);
+
+/* Maps an SQLite result code to an rc (SQLITE_BUSY -> RC_BUSY, constraint -> RC_CONFLICT,
+ * others -> RC_IO, logging the message of c's database). */
+int store_sqlite_rc(struct store_conn *c, int sqlite_rc);
+
+/* A malloc'd copy of a text column, or NULL for SQL NULL. */
+char *store_col_strdup(sqlite3_stmt *st, int col);
+
+/* Binds a C string, or NULL as SQL NULL (SQLITE_TRANSIENT). */
+int store_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+#endif
