@@ -45,7 +45,13 @@ UNITBIN  := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all test unit-test api-test clean install uninstall fuzz bench
 all: $(BIN)
 
-$(BIN): $(BUILD)/server/main.o $(LIBOBJ)
+# An archive, so that a unit test links only the modules it uses.
+LIB      := $(BUILD)/libaijri.a
+$(LIB): $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/server/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -60,9 +66,9 @@ $(BUILD)/embed.S: util/embed.sh $(EMBEDDED)
 $(BUILD)/embed.o: $(BUILD)/embed.S
 	$(CC) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIBOBJ)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 unit-bins: $(UNITBIN)
 

@@ -3,7 +3,7 @@
 
 static int todo(struct api_response *rs)
 {
-	api_problem(rs, 501, "not-implemented", "Not implemented", "webhooks are not built yet");
+	rs->status = 501;
 	return API_DONE;
 }
 
