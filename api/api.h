@@ -97,7 +97,7 @@ void api_metrics_observe(struct api *a, const char *method, const char *route, i
 			 int64_t duration_us);
 
 /* ---------------------------------------------------------------------------------------
- * For handlers (api/*.c)
+ * For the handlers in api/
  */
 
 struct store *api_store(struct api *a);
