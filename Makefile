@@ -21,11 +21,14 @@ ifeq ($(DEVELOPER),1)
 CFLAGS   += -Werror
 endif
 
-BUILD    := build/rel
+# O is the output root: objects go to $(O)/rel or $(O)/san. A build with another O (a
+# private build, e.g. O=build/mine) also puts its binary there instead of in bin/.
+O        ?= build
+BUILD    := $(O)/rel
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=$(SANITIZE)
-BUILD    := build/san
+BUILD    := $(O)/san
 endif
 
 # Every module folder contributes all its .c files; the binary's entry is server/main.c.
@@ -34,16 +37,23 @@ LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
 HEADERS  := $(wildcard util/*.h scoring/*.h store/*.h api/*.h server/*.h)
 EMBEDDED := $(sort $(wildcard migrations/*.sql)) $(wildcard data/*.json) api/openapi.json
 
-BIN      := bin/aijri
+BINDIR_  := bin
+ifneq ($(O),build)
+BINDIR_  := $(O)
+endif
+BIN      := $(BINDIR_)/aijri
 ifneq ($(SANITIZE),)
-BIN      := bin/aijri-san
+BIN      := $(BINDIR_)/aijri-san
 endif
 
 UNITSRC  := $(wildcard tests/unit/test_*.c)
 UNITBIN  := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit-test api-test clean install uninstall fuzz bench
+.PHONY: all test unit-bins clean install uninstall
 all: $(BIN)
+# Prints the binary's path, for scripts: make -s print-bin [O=...] [SANITIZE=...]
+print-bin:
+	@echo $(BIN)
 
 # An archive, so that a unit test links only the modules it uses.
 LIB      := $(BUILD)/libaijri.a
