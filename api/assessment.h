@@ -65,6 +65,14 @@ json_t *assessment_score_block(const struct scoring_result *r, const char *slug,
 			       int revision, const char *updated_at);
 
 /*
+ * The score block's "override" is {"score", "reason"}; the reason is text, which the numbers
+ * of a scoring_result do not carry, so assessment_score_block() leaves it null. This sets it
+ * from the normalized assessment (or role) the result was computed from; a no-op without an
+ * override.
+ */
+void assessment_score_block_set_reason(json_t *block, json_t *norm);
+
+/*
  * The paths that differ between two normalized roles (or two normalized assessments), as a
  * new JSON array of strings: "title", "aliases", "tasks", "evidence.wage_trends",
  * "barriers.regulatory", "protective.moral_judgment", "growth", "override". Empty when equal.

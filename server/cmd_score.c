@@ -1,12 +1,148 @@
-/* cmd_score.c: placeholder until the command is written. */
+/*
+ * cmd_score.c: `aijri score FILE|-|--default`, the score block of an assessment without a
+ * server or a database. It reads the same bodies as POST /score (a role body with optional
+ * descriptive fields, or a bare assessment) through the same strict reader, so what it
+ * accepts and rejects is what the API accepts and rejects. It never touches the database.
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <jansson.h>
+
+#include "api/assessment.h"
+#include "scoring/scoring.h"
 #include "server/commands.h"
+#include "util/embed.h"
+#include "util/rc.h"
+
+#define CMD_SCORE_DEFAULT "data/edge-ai-engineer.json"
+
+static void cmd_score_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: aijri score FILE|-\n"
+		"       aijri score --default\n\n"
+		"Prints the score block of an assessment JSON: a role body (an object with an\n"
+		"\"assessment\" member; the other role fields are optional) or a bare assessment\n"
+		"({\"tasks\":...,\"evidence\":...}). '-' reads standard input; --default scores the\n"
+		"embedded default role (%s).\n\n"
+		"Exit status: 0 scored, 2 bad usage or an input that is malformed or invalid\n"
+		"(every broken field is listed on standard error as \"field: message\").\n",
+		CMD_SCORE_DEFAULT);
+}
+
+/* Reads and parses the input; prints why on failure. Returns a new reference or NULL. */
+static json_t *cmd_score_load(const char *arg)
+{
+	const struct embed_file *ef;
+	json_error_t jerr;
+	json_t *v = NULL;
+	FILE *f = NULL;
+	const char *name = arg;
+
+	/* Duplicate keys are rejected: the API is strict, and a duplicate hides a value. */
+	if (!strcmp(arg, "--default")) {
+		name = CMD_SCORE_DEFAULT;
+		ef = embed_find(CMD_SCORE_DEFAULT);
+		if (!ef) {
+			fprintf(stderr, "aijri score: %s is not embedded in this binary\n", name);
+			goto out;
+		}
+		v = json_loadb(ef->data, ef->size, JSON_REJECT_DUPLICATES, &jerr);
+	} else if (!strcmp(arg, "-")) {
+		name = "<stdin>";
+		v = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
+	} else {
+		f = fopen(arg, "rb");
+		if (!f) {
+			fprintf(stderr, "aijri score: cannot open %s: %s\n", arg, strerror(errno));
+			goto out;
+		}
+		v = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	}
+	if (!v)
+		fprintf(stderr, "aijri score: %s: malformed JSON at line %d, column %d: %s\n", name,
+			jerr.line, jerr.column, jerr.text);
+out:
+	if (f)
+		fclose(f);
+	return v;
+}
 
 int cmd_score(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "aijri: score is not built yet\n");
-	return 1;
+	struct scoring_errors *errs = NULL;
+	struct scoring_input *in = NULL;
+	struct scoring_result *res = NULL;
+	json_t *body = NULL, *norm = NULL, *block = NULL;
+	const char *slug = NULL, *title = NULL;
+	char *text = NULL;
+	int ret = 2, rc, i;
+
+	if (argc != 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+		int help = argc == 1;
+
+		cmd_score_usage(help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	/* The structs are large (a scoring_errors is about 20 KiB): keep them off the stack. */
+	errs = calloc(1, sizeof(*errs));
+	in = calloc(1, sizeof(*in));
+	res = calloc(1, sizeof(*res));
+	if (!errs || !in || !res) {
+		fprintf(stderr, "aijri score: out of memory\n");
+		ret = 1;
+		goto out;
+	}
+	scoring_errors_init(errs);
+
+	body = cmd_score_load(argv[0]);
+	if (!body)
+		goto out;
+
+	if (json_is_object(body) && json_object_get(body, "assessment")) {
+		rc = assessment_read_role(body, ASSESSMENT_OPTIONAL_META, in, &norm, errs);
+		if (!rc) {
+			slug = json_string_value(json_object_get(norm, "slug"));
+			title = json_string_value(json_object_get(norm, "title"));
+		}
+	} else {
+		rc = assessment_read(body, "", in, &norm, errs);
+	}
+	if (rc) {
+		for (i = 0; i < errs->n; i++)
+			fprintf(stderr, "%s: %s\n", errs->e[i].field, errs->e[i].message);
+		if (errs->dropped)
+			fprintf(stderr, "(and %d more errors)\n", errs->dropped);
+		goto out;
+	}
+	if (scoring_eval(in, res)) {
+		fprintf(stderr, "aijri score: the assessment could not be scored\n");
+		goto out;
+	}
+	block = assessment_score_block(res, slug, title, 0, NULL);
+	assessment_score_block_set_reason(block, norm);
+	text = json_dumps(block, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	if (!text) {
+		fprintf(stderr, "aijri score: out of memory\n");
+		ret = 1;
+		goto out;
+	}
+	if (puts(text) == EOF || fflush(stdout)) {
+		fprintf(stderr, "aijri score: cannot write the result: %s\n", strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	ret = 0;
+out:
+	free(text);
+	json_decref(block);
+	json_decref(norm);
+	json_decref(body);
+	free(res);
+	free(in);
+	free(errs);
+	return ret;
 }

@@ -6,6 +6,7 @@
 #ifndef STORE_STORE_INT_H
 #define STORE_STORE_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -51,5 +52,13 @@ char *store_col_strdup(sqlite3_stmt *st, int col);
 
 /* Binds a C string, or NULL as SQL NULL (SQLITE_TRANSIENT). */
 int store_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+/* The outbox wake-up that store_outbox_kick/store_outbox_wait (outbox.c) are built on: a
+ * mutex, a condition variable (its clock is CLOCK_MONOTONIC, for pthread_cond_timedwait) and
+ * a flag, all fields of struct store, initialised by store_open. The writer calls
+ * store_outbox_kick after a commit in which a job set tx->events_added. */
+pthread_mutex_t *store_outbox_mutex(struct store *s);
+pthread_cond_t *store_outbox_cond(struct store *s);
+int *store_outbox_flag(struct store *s);
 
 #endif

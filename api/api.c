@@ -1,0 +1,798 @@
+/*
+ * api.c: the router, the conventions every endpoint shares (problem+json, tokens, bodies,
+ * pagination, ETags, CORS) and the HTTP metrics. Handlers live in roles.c, misc.c and
+ * webhooks.c. Nothing here knows the HTTP library: server/http.c adapts it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api_int.h"
+#include "api/assessment.h"
+#include "api/webhooks.h"
+#include "util/clock.h"
+#include "util/crypto.h"
+
+/* ---------------------------------------------------------------------------------------
+ * Routes
+ */
+
+struct route {
+	const char *method;
+	const char *pattern; /* segments; "{x}" is a parameter */
+	api_handler_fn fn;
+	const char *part;    /* for part handlers: the assessment part */
+	int cacheable;       /* a GET whose answer depends only on the stored data */
+};
+
+static const struct route routes[] = {
+	{ "GET", "/roles", api_roles_list, NULL, 1 },
+	{ "POST", "/roles", api_roles_create, NULL, 0 },
+	{ "GET", "/roles/{slug}", api_roles_get, NULL, 1 },
+	{ "PUT", "/roles/{slug}", api_roles_replace, NULL, 0 },
+	{ "DELETE", "/roles/{slug}", api_roles_archive, NULL, 0 },
+	{ "GET", "/roles/{slug}/score", api_roles_score, NULL, 1 },
+	{ "GET", "/roles/{slug}/tasks", api_roles_part_get, "tasks", 1 },
+	{ "PUT", "/roles/{slug}/tasks", api_roles_part_put, "tasks", 0 },
+	{ "GET", "/roles/{slug}/evidence", api_roles_part_get, "evidence", 1 },
+	{ "POST", "/roles/{slug}/evidence", api_roles_evidence_post, "evidence", 0 },
+	{ "GET", "/roles/{slug}/barriers", api_roles_part_get, "barriers", 1 },
+	{ "PUT", "/roles/{slug}/barriers", api_roles_part_put, "barriers", 0 },
+	{ "GET", "/roles/{slug}/protective", api_roles_part_get, "protective", 1 },
+	{ "PUT", "/roles/{slug}/protective", api_roles_part_put, "protective", 0 },
+	{ "GET", "/roles/{slug}/growth", api_roles_part_get, "growth", 1 },
+	{ "PUT", "/roles/{slug}/growth", api_roles_part_put, "growth", 0 },
+	{ "GET", "/roles/{slug}/override", api_roles_part_get, "override", 1 },
+	{ "PUT", "/roles/{slug}/override", api_roles_part_put, "override", 0 },
+	{ "DELETE", "/roles/{slug}/override", api_roles_override_delete, "override", 0 },
+	{ "GET", "/roles/{slug}/revisions", api_roles_revisions, NULL, 1 },
+	{ "GET", "/roles/{slug}/revisions/{n}", api_roles_revision, NULL, 1 },
+	{ "POST", "/score", api_score, NULL, 0 },
+	{ "GET", "/compare", api_compare, NULL, 1 },
+	{ "GET", "/export", api_export, NULL, 1 },
+	{ "GET", "/methodology", api_methodology, NULL, 1 },
+	{ "GET", "/openapi.json", api_openapi, NULL, 1 },
+	{ "GET", "/healthz", api_healthz, NULL, 0 },
+	{ "GET", "/metrics", api_metrics, NULL, 0 },
+	{ "POST", "/webhooks", api_webhooks_create, NULL, 0 },
+	{ "GET", "/webhooks", api_webhooks_list, NULL, 0 },
+	{ "GET", "/webhooks/{id}", api_webhooks_get, NULL, 0 },
+	{ "PATCH", "/webhooks/{id}", api_webhooks_update, NULL, 0 },
+	{ "DELETE", "/webhooks/{id}", api_webhooks_delete, NULL, 0 },
+	{ "GET", "/webhooks/{id}/deliveries", api_webhooks_deliveries, NULL, 0 },
+	{ "POST", "/webhooks/{id}/deliveries/{delivery_id}/redeliver", api_webhooks_redeliver, NULL, 0 },
+	{ "POST", "/webhooks/{id}/ping", api_webhooks_ping, NULL, 0 },
+};
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* Requests that matched no route are counted under this name. */
+static const char route_unmatched[] = "(unmatched)";
+
+static char *url_decode(const char *s, size_t n)
+{
+	char *out = malloc(n + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+			*o++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Matches path against pattern; on success fills params (malloc'd) and returns 1. */
+static int route_match(const char *pattern, const char *path, char *params[3])
+{
+	const char *p = pattern, *q = path;
+	int np = 0, i;
+
+	while (*p && *q) {
+		const char *pe, *qe;
+
+		if (*p != '/' || *q != '/')
+			goto no;
+		p++;
+		q++;
+		pe = strchr(p, '/');
+		if (!pe)
+			pe = p + strlen(p);
+		qe = strchr(q, '/');
+		if (!qe)
+			qe = q + strlen(q);
+		if (*p == '{') {
+			if (qe == q || np >= 3)
+				goto no;
+			params[np] = url_decode(q, (size_t)(qe - q));
+			if (!params[np])
+				goto no;
+			np++;
+		} else if (pe - p != qe - q || strncmp(p, q, (size_t)(pe - p))) {
+			goto no;
+		}
+		p = pe;
+		q = qe;
+	}
+	if (*p || *q)
+		goto no;
+	return 1;
+no:
+	for (i = 0; i < np; i++) {
+		free(params[i]);
+		params[i] = NULL;
+	}
+	return 0;
+}
+
+const char *api_route_part(const struct api_request *rq)
+{
+	size_t i;
+
+	for (i = 0; i < N_ROUTES; i++)
+		if (routes[i].pattern == rq->route && routes[i].part)
+			return routes[i].part;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Lifecycle
+ */
+
+static void on_commit(void *ctx)
+{
+	struct api *a = ctx;
+
+	atomic_fetch_add_explicit(&a->generation, 1, memory_order_release);
+}
+
+struct api *api_new(const struct api_options *o)
+{
+	struct api *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->store = o->store;
+	a->allow_private_webhooks = o->allow_private_webhooks;
+	a->webhook_metrics = o->webhook_metrics;
+	a->webhook_metrics_ctx = o->webhook_metrics_ctx;
+	atomic_init(&a->generation, 1);
+	a->started_unix = (int64_t)time(NULL);
+	store_on_commit(a->store, on_commit, a);
+	return a;
+}
+
+void api_free(struct api *a)
+{
+	if (!a)
+		return;
+	store_on_commit(a->store, NULL, NULL);
+	free(a);
+}
+
+uint64_t api_generation(struct api *a)
+{
+	return atomic_load_explicit(&a->generation, memory_order_acquire);
+}
+
+struct store *api_store(struct api *a)
+{
+	return a->store;
+}
+
+int api_allow_private_webhooks(struct api *a)
+{
+	return a->allow_private_webhooks;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Responses
+ */
+
+void api_response_init(struct api_response *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	buf_init(&rs->body, API_MAX_RESPONSE);
+	rs->status = 500;
+}
+
+void api_response_release(struct api_response *rs)
+{
+	int i;
+
+	if (!rs)
+		return;
+	buf_release(&rs->body);
+	for (i = 0; i < rs->n_headers; i++)
+		free(rs->headers[i].value);
+	rs->n_headers = 0;
+}
+
+void api_header(struct api_response *rs, const char *name, const char *value)
+{
+	int i;
+	char *v = strdup(value);
+
+	if (!v)
+		return;
+	for (i = 0; i < rs->n_headers; i++) {
+		if (!strcasecmp(rs->headers[i].name, name)) {
+			free(rs->headers[i].value);
+			rs->headers[i].value = v;
+			return;
+		}
+	}
+	if (rs->n_headers >= API_MAX_HEADERS || strlen(name) >= sizeof(rs->headers[0].name)) {
+		free(v);
+		return;
+	}
+	memcpy(rs->headers[rs->n_headers].name, name, strlen(name) + 1);
+	rs->headers[rs->n_headers].value = v;
+	rs->n_headers++;
+}
+
+void api_json(struct api_response *rs, int status, json_t *v)
+{
+	char *text = v ? assessment_dumps(v) : NULL;
+
+	json_decref(v);
+	buf_reset(&rs->body);
+	if (!text) {
+		rs->status = 500;
+		rs->content_type = "application/problem+json";
+		buf_adds(&rs->body, "{\"type\":\"urn:aijri:problem:internal\",\"title\":\"Internal error\","
+				    "\"status\":500}");
+		return;
+	}
+	rs->status = status;
+	rs->content_type = "application/json";
+	if (buf_adds(&rs->body, text) || buf_addc(&rs->body, '\n')) {
+		rs->status = 500;
+		buf_reset(&rs->body);
+	}
+	free(text);
+}
+
+static json_t *problem_new(int status, const char *type, const char *title, const char *detail)
+{
+	char t[96];
+
+	snprintf(t, sizeof(t), "urn:aijri:problem:%s", type);
+	return json_pack("{s:s, s:s, s:i, s:s?, s:[]}", "type", t, "title", title, "status", status,
+			 "detail", detail, "errors");
+}
+
+static void problem_send(struct api_response *rs, int status, json_t *p)
+{
+	api_json(rs, status, p);
+	rs->content_type = "application/problem+json";
+}
+
+void api_problem(struct api_response *rs, int status, const char *type, const char *title,
+		 const char *detail)
+{
+	problem_send(rs, status, problem_new(status, type, title, detail));
+}
+
+void api_problem_errors(struct api_response *rs, const struct scoring_errors *errs)
+{
+	json_t *p, *list;
+	char detail[SCORING_FIELD_LEN + SCORING_MESSAGE_LEN + 8];
+	int i;
+
+	if (errs->n == 1)
+		snprintf(detail, sizeof(detail), "%s: %s", errs->e[0].field, errs->e[0].message);
+	else
+		snprintf(detail, sizeof(detail), "%d fields are invalid; see errors",
+			 errs->n + errs->dropped);
+	p = problem_new(422, "validation-error", "The request body breaks a rule", detail);
+	list = p ? json_object_get(p, "errors") : NULL;
+	for (i = 0; list && i < errs->n; i++)
+		json_array_append_new(list, json_pack("{s:s, s:s}", "field", errs->e[i].field,
+						      "message", errs->e[i].message));
+	problem_send(rs, 422, p);
+}
+
+void api_problem_rc(struct api_response *rs, int rc, const char *detail)
+{
+	switch (rc) {
+	case RC_NOTFOUND:
+	case RC_GONE:
+		api_problem(rs, 404, "not-found", "Not found", detail);
+		break;
+	case RC_CONFLICT:
+		api_problem(rs, 409, "conflict", "Already exists", detail);
+		break;
+	case RC_PRECONDITION:
+		api_problem(rs, 412, "precondition-failed", "Precondition failed",
+			    detail ? detail : "If-Match does not name the current revision");
+		break;
+	case RC_UNAUTHORIZED:
+		api_problem(rs, 401, "unauthorized", "Unauthorized", detail);
+		break;
+	case RC_TOOLARGE:
+		api_problem(rs, 413, "payload-too-large", "Payload too large", detail);
+		break;
+	case RC_MALFORMED:
+		api_problem(rs, 400, "malformed-request", "Malformed request", detail);
+		break;
+	case RC_INVALID:
+		api_problem(rs, 422, "validation-error", "The request breaks a rule", detail);
+		break;
+	case RC_BUSY:
+		api_problem(rs, 503, "busy", "Service busy", "the database is busy; try again");
+		api_header(rs, "Retry-After", "1");
+		break;
+	default:
+		api_problem(rs, 500, "internal", "Internal error", rc_str(rc));
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Requests
+ */
+
+int api_require_token(struct api_request *rq, struct api_response *rs)
+{
+	const char *h = rq->header(rq->ctx, "Authorization");
+	unsigned char hash[CRYPTO_SHA256_LEN];
+	char *name = NULL;
+
+	if (h && !strncasecmp(h, "Bearer ", 7)) {
+		h += 7;
+		while (*h == ' ')
+			h++;
+		crypto_sha256(h, strlen(h), hash);
+		if (*h && store_token_check(rq->api->store, hash, &name) == RC_OK) {
+			free(rq->actor);
+			rq->actor = name;
+			return RC_OK;
+		}
+	}
+	api_problem(rs, 401, "unauthorized", "Unauthorized",
+		    h ? "the bearer token is not valid" : "this request needs Authorization: Bearer TOKEN");
+	api_header(rs, "WWW-Authenticate", "Bearer realm=\"aijri\"");
+	return RC_UNAUTHORIZED;
+}
+
+static int json_type_ok(const char *ct)
+{
+	size_t n;
+
+	if (!ct || !*ct)
+		return 1;
+	while (*ct == ' ')
+		ct++;
+	n = strcspn(ct, "; ");
+	if (n == 16 && !strncasecmp(ct, "application/json", 16))
+		return 1;
+	/* application/merge-patch+json, application/problem+json, ... */
+	return n > 5 && !strncasecmp(ct + n - 5, "+json", 5);
+}
+
+int api_body_json(struct api_request *rq, struct api_response *rs, json_t **out)
+{
+	json_error_t err;
+	json_t *v;
+	char detail[256];
+
+	*out = NULL;
+	if (rq->body_too_large) {
+		api_problem(rs, 413, "payload-too-large", "Payload too large",
+			    "the body is over 1 MiB (1048576 bytes)");
+		return RC_TOOLARGE;
+	}
+	if (!json_type_ok(rq->header(rq->ctx, "Content-Type"))) {
+		api_problem(rs, 415, "unsupported-media-type", "Unsupported media type",
+			    "send the body as application/json");
+		return RC_MALFORMED;
+	}
+	if (!rq->body || !rq->body_len) {
+		api_problem(rs, 400, "malformed-json", "Malformed JSON", "the request has no body");
+		return RC_MALFORMED;
+	}
+	v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &err);
+	if (!v) {
+		json_t *p;
+
+		snprintf(detail, sizeof(detail), "line %d, column %d: %s", err.line, err.column, err.text);
+		p = problem_new(400, "malformed-json", "Malformed JSON", detail);
+		if (p) {
+			json_object_set_new(p, "line", json_integer(err.line));
+			json_object_set_new(p, "column", json_integer(err.column));
+		}
+		problem_send(rs, 400, p);
+		return RC_MALFORMED;
+	}
+	if (!json_is_object(v)) {
+		struct scoring_errors errs;
+
+		json_decref(v);
+		scoring_errors_init(&errs);
+		scoring_errors_add(&errs, "body", "must be a JSON object");
+		api_problem_errors(rs, &errs);
+		return RC_INVALID;
+	}
+	*out = v;
+	return RC_OK;
+}
+
+int api_query_int(struct api_request *rq, struct api_response *rs, const char *name, int def,
+		  int min, int max, int *out)
+{
+	const char *v = rq->query(rq->ctx, name);
+	char *end;
+	long n;
+
+	*out = def;
+	if (!v)
+		return RC_OK;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max) {
+		struct scoring_errors errs;
+
+		scoring_errors_init(&errs);
+		scoring_errors_add(&errs, name, "must be an integer from %d to %d", min, max);
+		api_problem_errors(rs, &errs);
+		return RC_INVALID;
+	}
+	*out = (int)n;
+	return RC_OK;
+}
+
+int api_page(struct api_request *rq, struct api_response *rs, int *limit, int *offset)
+{
+	int rc = api_query_int(rq, rs, "limit", 20, 1, 200, limit);
+
+	if (rc)
+		return rc;
+	return api_query_int(rq, rs, "offset", 0, 0, INT_MAX, offset);
+}
+
+/* Appends name=value, percent-encoding what a query value cannot hold. */
+static void query_add(struct buf *b, const char *name, const char *value)
+{
+	const char *p;
+
+	buf_addc(b, b->len ? '&' : '?');
+	buf_adds(b, name);
+	buf_addc(b, '=');
+	for (p = value; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (isalnum(c) || strchr("-._~,", c))
+			buf_addc(b, (char)c);
+		else
+			buf_addf(b, "%%%02X", c);
+	}
+}
+
+static json_t *page_link(struct api_request *rq, int limit, int offset)
+{
+	static const char *const keep[] = { "q", "zone", "min_score", "max_score", "sort", NULL };
+	struct buf b = BUF_INIT(8192);
+	char n[32];
+	json_t *v;
+	int i;
+
+	for (i = 0; keep[i]; i++) {
+		const char *val = rq->query(rq->ctx, keep[i]);
+		if (val)
+			query_add(&b, keep[i], val);
+	}
+	snprintf(n, sizeof(n), "%d", limit);
+	query_add(&b, "limit", n);
+	snprintf(n, sizeof(n), "%d", offset);
+	query_add(&b, "offset", n);
+	v = json_sprintf("%s%s", rq->path, buf_str(&b));
+	buf_release(&b);
+	return v;
+}
+
+json_t *api_list(struct api_request *rq, json_t *items, int total, int limit, int offset)
+{
+	json_t *next, *prev;
+
+	next = (long long)offset + limit < total ? page_link(rq, limit, offset + limit) : json_null();
+	prev = offset > 0 ? page_link(rq, limit, offset > limit ? offset - limit : 0) : json_null();
+	return json_pack("{s:o, s:i, s:i, s:i, s:{s:o, s:o}}", "items", items, "total", total, "limit",
+			 limit, "offset", offset, "links", "next", next, "prev", prev);
+}
+
+void api_cacheable(struct api_request *rq, struct api_response *rs)
+{
+	(void)rq;
+	rs->cacheable = 1;
+}
+
+/* 1 if the If-None-Match / If-Match list names etag ("r12"), or is "*". */
+static int etag_listed(const char *list, const char *etag)
+{
+	const char *p = list;
+	size_t n = strlen(etag);
+
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (!strncmp(p, "W/", 2))
+			p += 2;
+		if (*p == '"' && !strncmp(p + 1, etag, n) && p[n + 1] == '"')
+			return 1;
+		while (*p && *p != ',')
+			p++;
+	}
+	return 0;
+}
+
+int api_etag(struct api_request *rq, struct api_response *rs, int revision)
+{
+	char tag[32], quoted[40];
+	const char *inm = rq->header(rq->ctx, "If-None-Match");
+
+	snprintf(tag, sizeof(tag), "r%d", revision);
+	snprintf(quoted, sizeof(quoted), "\"%s\"", tag);
+	api_header(rs, "ETag", quoted);
+	if (inm && etag_listed(inm, tag)) {
+		rs->status = 304;
+		buf_reset(&rs->body);
+		rs->content_type = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+int api_if_match_ok(const char *if_match, int revision)
+{
+	char tag[32];
+
+	if (!if_match || !*if_match)
+		return 1;
+	snprintf(tag, sizeof(tag), "r%d", revision);
+	return etag_listed(if_match, tag);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Deferred writes
+ */
+
+int api_defer(struct api_request *rq, store_job_fn job, void *arg,
+	      void (*finish)(struct api_request *, struct api_response *, int, void *),
+	      void (*cleanup)(void *))
+{
+	struct api_deferred *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		if (cleanup)
+			cleanup(arg);
+		return RC_NOMEM;
+	}
+	d->job = job;
+	d->arg = arg;
+	d->finish = finish;
+	d->cleanup = cleanup;
+	rq->deferred = d;
+	return API_DEFER;
+}
+
+store_job_fn api_deferred_job(struct api_request *rq, void **arg)
+{
+	*arg = rq->deferred ? rq->deferred->arg : NULL;
+	return rq->deferred ? rq->deferred->job : NULL;
+}
+
+void api_finish(struct api_request *rq, int rc, struct api_response *rs)
+{
+	struct api_deferred *d = rq->deferred;
+
+	if (!d) {
+		api_problem_rc(rs, RC_IO, NULL);
+		return;
+	}
+	d->finish(rq, rs, rc, d->arg);
+	api_header(rs, "Access-Control-Allow-Origin", "*");
+	api_header(rs, "Cache-Control", "no-store");
+}
+
+void api_request_release(struct api_request *rq)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		free(rq->params[i]);
+		rq->params[i] = NULL;
+	}
+	free(rq->actor);
+	rq->actor = NULL;
+	if (rq->deferred) {
+		if (rq->deferred->cleanup)
+			rq->deferred->cleanup(rq->deferred->arg);
+		free(rq->deferred);
+		rq->deferred = NULL;
+	}
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Dispatch
+ */
+
+static void allow_list(const char *path, struct buf *allow)
+{
+	char *params[3] = { NULL, NULL, NULL };
+	size_t i;
+	int j, get = 0;
+
+	for (i = 0; i < N_ROUTES; i++) {
+		if (!route_match(routes[i].pattern, path, params))
+			continue;
+		for (j = 0; j < 3; j++) {
+			free(params[j]);
+			params[j] = NULL;
+		}
+		if (allow->len)
+			buf_adds(allow, ", ");
+		buf_adds(allow, routes[i].method);
+		if (!strcmp(routes[i].method, "GET")) {
+			get = 1;
+			buf_adds(allow, ", HEAD");
+		}
+	}
+	(void)get;
+	if (allow->len)
+		buf_adds(allow, ", OPTIONS");
+}
+
+int api_handle(struct api_request *rq, struct api_response *rs)
+{
+	const char *method = rq->method;
+	size_t i;
+	int rc;
+
+	rq->route = route_unmatched;
+	api_header(rs, "Access-Control-Allow-Origin", "*");
+	if (!strcmp(method, "OPTIONS")) {
+		struct buf allow = BUF_INIT(512);
+
+		allow_list(rq->path, &allow);
+		if (!allow.len) {
+			buf_release(&allow);
+			api_problem(rs, 404, "not-found", "Not found", "no such path");
+			return API_DONE;
+		}
+		rs->status = 204;
+		api_header(rs, "Allow", buf_str(&allow));
+		api_header(rs, "Access-Control-Allow-Methods", buf_str(&allow));
+		api_header(rs, "Access-Control-Allow-Headers",
+			   "Authorization, Content-Type, If-Match, If-None-Match");
+		api_header(rs, "Access-Control-Max-Age", "86400");
+		buf_release(&allow);
+		return API_DONE;
+	}
+	if (!strcmp(method, "HEAD"))
+		method = "GET";
+	for (i = 0; i < N_ROUTES; i++) {
+		if (strcmp(routes[i].method, method))
+			continue;
+		if (!route_match(routes[i].pattern, rq->path, rq->params))
+			continue;
+		rq->route = routes[i].pattern;
+		api_header(rs, "Access-Control-Expose-Headers", "ETag, Location, Link");
+		rc = routes[i].fn(rq, rs);
+		if (rc == API_DEFER)
+			return API_DEFER;
+		if (rs->cacheable && (!routes[i].cacheable || rs->status >= 300))
+			rs->cacheable = 0;
+		return API_DONE;
+	}
+	{
+		struct buf allow = BUF_INIT(512);
+
+		allow_list(rq->path, &allow);
+		if (allow.len) {
+			rq->route = route_unmatched;
+			api_problem(rs, 405, "method-not-allowed", "Method not allowed", NULL);
+			api_header(rs, "Allow", buf_str(&allow));
+		} else {
+			api_problem(rs, 404, "not-found", "Not found", "no such path");
+		}
+		buf_release(&allow);
+	}
+	return API_DONE;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Metrics: requests by route and status, and one latency histogram. Counters are atomics
+ * in fixed arrays so the hot path takes no lock.
+ */
+
+static const int status_codes[] = { 200, 201, 202, 204, 304, 308, 400, 401, 404, 405, 409, 412,
+				    413, 415, 422, 431, 500, 501, 503, 0 /* other */ };
+#define N_STATUS (sizeof(status_codes) / sizeof(status_codes[0]))
+static const double latency_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+					 0.25, 0.5, 1, 2.5 };
+#define N_BOUNDS (sizeof(latency_bounds) / sizeof(latency_bounds[0]))
+
+static _Atomic uint64_t req_count[N_ROUTES + 1][N_STATUS];
+static _Atomic uint64_t lat_buckets[N_BOUNDS + 1];
+static _Atomic uint64_t lat_sum_us;
+static _Atomic uint64_t lat_count;
+
+void api_metrics_observe(struct api *a, const char *method, const char *route, int status,
+			 int64_t duration_us)
+{
+	size_t r, s, b;
+
+	(void)a;
+	for (r = 0; r < N_ROUTES; r++)
+		if (routes[r].pattern == route &&
+		    (!strcmp(routes[r].method, method) ||
+		     (!strcmp(method, "HEAD") && !strcmp(routes[r].method, "GET"))))
+			break;
+	for (s = 0; s < N_STATUS - 1; s++)
+		if (status_codes[s] == status)
+			break;
+	atomic_fetch_add_explicit(&req_count[r][s], 1, memory_order_relaxed);
+	for (b = 0; b < N_BOUNDS; b++)
+		if ((double)duration_us / 1e6 <= latency_bounds[b])
+			break;
+	atomic_fetch_add_explicit(&lat_buckets[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&lat_sum_us, (uint64_t)(duration_us > 0 ? duration_us : 0),
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&lat_count, 1, memory_order_relaxed);
+}
+
+void api_metrics_text(struct api *a, struct buf *out)
+{
+	size_t r, s, b;
+	uint64_t cum = 0;
+
+	buf_adds(out, "# HELP aijri_http_requests_total HTTP requests by route and status.\n"
+		      "# TYPE aijri_http_requests_total counter\n");
+	for (r = 0; r <= N_ROUTES; r++) {
+		for (s = 0; s < N_STATUS; s++) {
+			uint64_t n = atomic_load_explicit(&req_count[r][s], memory_order_relaxed);
+			if (!n)
+				continue;
+			if (status_codes[s])
+				buf_addf(out, "aijri_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
+					 r < N_ROUTES ? routes[r].method : "", r < N_ROUTES ? routes[r].pattern : route_unmatched,
+					 status_codes[s], (unsigned long long)n);
+			else
+				buf_addf(out, "aijri_http_requests_total{method=\"%s\",route=\"%s\",status=\"other\"} %llu\n",
+					 r < N_ROUTES ? routes[r].method : "", r < N_ROUTES ? routes[r].pattern : route_unmatched,
+					 (unsigned long long)n);
+		}
+	}
+	buf_adds(out, "# HELP aijri_http_request_duration_seconds Time from a request's arrival to its answer.\n"
+		      "# TYPE aijri_http_request_duration_seconds histogram\n");
+	for (b = 0; b <= N_BOUNDS; b++) {
+		cum += atomic_load_explicit(&lat_buckets[b], memory_order_relaxed);
+		if (b < N_BOUNDS)
+			buf_addf(out, "aijri_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+				 latency_bounds[b], (unsigned long long)cum);
+		else
+			buf_addf(out, "aijri_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+				 (unsigned long long)cum);
+	}
+	buf_addf(out, "aijri_http_request_duration_seconds_sum %.6f\n",
+		 (double)atomic_load_explicit(&lat_sum_us, memory_order_relaxed) / 1e6);
+	buf_addf(out, "aijri_http_request_duration_seconds_count %llu\n",
+		 (unsigned long long)atomic_load_explicit(&lat_count, memory_order_relaxed));
+	buf_addf(out, "# HELP aijri_write_generation Commits that changed data since start.\n"
+		      "# TYPE aijri_write_generation counter\naijri_write_generation %llu\n",
+		 (unsigned long long)(api_generation(a) - 1));
+	if (a->webhook_metrics)
+		a->webhook_metrics(a->webhook_metrics_ctx, out);
+}

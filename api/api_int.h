@@ -1,0 +1,55 @@
+/*
+ * api_int.h: what the files of api/ share and nothing outside includes: the route handlers
+ * of roles.c and misc.c, and the state of struct api.
+ */
+#ifndef API_API_INT_H
+#define API_API_INT_H
+
+#include <stdatomic.h>
+
+#include "api/api.h"
+
+struct api {
+	struct store *store;
+	int allow_private_webhooks;
+	void (*webhook_metrics)(void *ctx, struct buf *out);
+	void *webhook_metrics_ctx;
+	_Atomic uint64_t generation;
+	int64_t started_unix;
+};
+
+/* roles.c */
+int api_roles_list(struct api_request *rq, struct api_response *rs);
+int api_roles_create(struct api_request *rq, struct api_response *rs);
+int api_roles_get(struct api_request *rq, struct api_response *rs);
+int api_roles_replace(struct api_request *rq, struct api_response *rs);
+int api_roles_archive(struct api_request *rq, struct api_response *rs);
+int api_roles_score(struct api_request *rq, struct api_response *rs);
+int api_roles_part_get(struct api_request *rq, struct api_response *rs);
+int api_roles_part_put(struct api_request *rq, struct api_response *rs);
+int api_roles_evidence_post(struct api_request *rq, struct api_response *rs);
+int api_roles_override_delete(struct api_request *rq, struct api_response *rs);
+int api_roles_revisions(struct api_request *rq, struct api_response *rs);
+int api_roles_revision(struct api_request *rq, struct api_response *rs);
+
+/* misc.c */
+int api_score(struct api_request *rq, struct api_response *rs);
+int api_compare(struct api_request *rq, struct api_response *rs);
+int api_export(struct api_request *rq, struct api_response *rs);
+int api_methodology(struct api_request *rq, struct api_response *rs);
+int api_openapi(struct api_request *rq, struct api_response *rs);
+int api_healthz(struct api_request *rq, struct api_response *rs);
+int api_metrics(struct api_request *rq, struct api_response *rs);
+
+/* api.c: the route table's part names, for the part handlers. */
+const char *api_route_part(const struct api_request *rq);
+/* Appends the Prometheus text of the HTTP metrics. */
+void api_metrics_text(struct api *a, struct buf *out);
+/* Marks a GET answer as one the server may serve again until the next write. */
+void api_cacheable(struct api_request *rq, struct api_response *rs);
+/* Sets ETag "r<revision>" and answers 304 (returns 1) when If-None-Match matches. */
+int api_etag(struct api_request *rq, struct api_response *rs, int revision);
+/* Checks If-Match against the current revision: 0 if absent or matching. */
+int api_if_match_ok(const char *if_match, int revision);
+
+#endif

@@ -1,0 +1,591 @@
+/*
+ * roles.c: roles, their aliases and their revisions. A revision row is written once and never
+ * changed (triggers in 0001_init.sql refuse it); the roles row is the current revision's copy,
+ * kept so that reads and lists need no join.
+ *
+ * Every function resets its statements before it returns: a statement left mid-step would
+ * hold its read transaction open, and the thread's next read would see an old snapshot.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define ROLE_COLS \
+	"id, slug, title, role_json, score_json, score, zone, label, revision, archived, " \
+	"created_at, updated_at"
+
+static const char SQL_ROLE_GET[] = "SELECT " ROLE_COLS " FROM roles WHERE slug = ?1";
+static const char SQL_ALIAS_RESOLVE[] =
+	"SELECT r.slug FROM aliases a JOIN roles r ON r.id = a.role_id WHERE a.slug = ?1";
+
+/* The list's filters: every parameter NULL means "any". instr() on lower() instead of LIKE,
+ * so that a % or _ in the query is matched as itself. */
+#define LIST_WHERE \
+	" FROM roles r WHERE r.archived = 0" \
+	" AND (?1 IS NULL OR instr(lower(r.title), lower(?1)) > 0 OR EXISTS (" \
+	"   SELECT 1 FROM aliases a WHERE a.role_id = r.id AND instr(lower(a.name), lower(?1)) > 0))" \
+	" AND (?2 IS NULL OR r.zone = ?2)" \
+	" AND (?3 IS NULL OR r.score >= ?3)" \
+	" AND (?4 IS NULL OR r.score <= ?4)"
+#define LIST_SELECT                                                                         \
+	"SELECT r.id, r.slug, r.title, NULL, r.score_json, r.score, r.zone, r.label, "      \
+	"r.revision, r.archived, r.created_at, r.updated_at" LIST_WHERE
+
+static const char SQL_LIST_COUNT[] = "SELECT count(*)" LIST_WHERE;
+static const char SQL_LIST_TITLE[] =
+	LIST_SELECT " ORDER BY r.title, r.slug LIMIT ?5 OFFSET ?6";
+static const char SQL_LIST_SCORE[] =
+	LIST_SELECT " ORDER BY r.score, r.slug LIMIT ?5 OFFSET ?6";
+static const char SQL_LIST_SCORE_DESC[] =
+	LIST_SELECT " ORDER BY r.score DESC, r.slug LIMIT ?5 OFFSET ?6";
+static const char SQL_EACH[] =
+	"SELECT " ROLE_COLS " FROM roles WHERE archived = 0 ORDER BY slug";
+
+static const char SQL_ROLE_ID[] = "SELECT id, revision FROM roles WHERE slug = ?1";
+static const char SQL_REV_COUNT[] = "SELECT count(*) FROM revisions WHERE role_id = ?1";
+static const char SQL_REV_LIST[] =
+	"SELECT revision, score, zone, label, reason, changed_json, actor, created_at, NULL, NULL"
+	" FROM revisions WHERE role_id = ?1 ORDER BY revision DESC LIMIT ?2 OFFSET ?3";
+static const char SQL_REV_GET[] =
+	"SELECT v.revision, v.score, v.zone, v.label, v.reason, v.changed_json, v.actor,"
+	" v.created_at, v.role_json, v.score_json"
+	" FROM revisions v JOIN roles r ON r.id = v.role_id WHERE r.slug = ?1 AND v.revision = ?2";
+
+/* An alias slug taken by a role other than role_id (0 for a new role): as a role's slug
+ * or as one of its aliases. Archived roles keep theirs. */
+static const char SQL_SLUG_TAKEN[] =
+	"SELECT 1 FROM roles WHERE slug = ?1 AND id IS NOT ?2"
+	" UNION ALL SELECT 1 FROM aliases WHERE slug = ?1 AND role_id IS NOT ?2 LIMIT 1";
+static const char SQL_ALIAS_DELETE[] = "DELETE FROM aliases WHERE role_id = ?1";
+static const char SQL_ALIAS_INSERT[] =
+	"INSERT INTO aliases (slug, name, role_id) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT (slug) DO NOTHING";
+static const char SQL_ROLE_INSERT[] =
+	"INSERT INTO roles (slug, title, category, seniority, role_json, score_json, score, zone,"
+	" label, revision, archived, created_at, updated_at)"
+	" VALUES (?1, ?2,"
+	" CASE WHEN json_valid(?3) THEN json_extract(?3, '$.category') END,"
+	" CASE WHEN json_valid(?3) THEN json_extract(?3, '$.seniority') END,"
+	" ?3, ?4, ?5, ?6, ?7, 1, 0, ?8, ?8)";
+static const char SQL_ROLE_UPDATE[] =
+	"UPDATE roles SET title = ?2,"
+	" category = CASE WHEN json_valid(?3) THEN json_extract(?3, '$.category') END,"
+	" seniority = CASE WHEN json_valid(?3) THEN json_extract(?3, '$.seniority') END,"
+	" role_json = ?3, score_json = ?4, score = ?5, zone = ?6, label = ?7, revision = ?8,"
+	" updated_at = ?9 WHERE id = ?1";
+static const char SQL_REV_INSERT[] =
+	"INSERT INTO revisions (role_id, revision, role_json, score_json, score, zone, label,"
+	" reason, changed_json, actor, created_at)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, '[]'), ?10, ?11)";
+static const char SQL_ROLE_ARCHIVE[] =
+	"UPDATE roles SET archived = 1, updated_at = ?2 WHERE slug = ?1 AND archived = 0";
+
+void store_role_release(struct store_role *r)
+{
+	if (!r)
+		return;
+	free(r->slug);
+	free(r->title);
+	free(r->role_json);
+	free(r->score_json);
+	free(r->label);
+	free(r->created_at);
+	free(r->updated_at);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_revision_release(struct store_revision *r)
+{
+	if (!r)
+		return;
+	free(r->label);
+	free(r->reason);
+	free(r->changed_json);
+	free(r->actor);
+	free(r->created_at);
+	free(r->role_json);
+	free(r->score_json);
+	memset(r, 0, sizeof(*r));
+}
+
+static void copy_zone(char zone[8], sqlite3_stmt *st, int col)
+{
+	const unsigned char *z = sqlite3_column_text(st, col);
+	size_t n = z ? strlen((const char *)z) : 0;
+
+	if (n > 7)
+		n = 7;
+	if (n)
+		memcpy(zone, z, n);
+	zone[n] = '\0';
+}
+
+/* Fills out from a row in ROLE_COLS order (role_json may be NULL in the row). */
+static int role_from_row(sqlite3_stmt *st, struct store_role *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	out->slug = store_col_strdup(st, 1);
+	out->title = store_col_strdup(st, 2);
+	out->role_json = store_col_strdup(st, 3);
+	out->score_json = store_col_strdup(st, 4);
+	out->score = sqlite3_column_double(st, 5);
+	copy_zone(out->zone, st, 6);
+	out->label = store_col_strdup(st, 7);
+	out->revision = sqlite3_column_int(st, 8);
+	out->archived = sqlite3_column_int(st, 9);
+	out->created_at = store_col_strdup(st, 10);
+	out->updated_at = store_col_strdup(st, 11);
+	if (!out->slug || !out->title || !out->score_json || !out->label || !out->created_at ||
+	    !out->updated_at || (sqlite3_column_type(st, 3) != SQLITE_NULL && !out->role_json)) {
+		store_role_release(out);
+		return RC_NOMEM;
+	}
+	return RC_OK;
+}
+
+static int revision_from_row(sqlite3_stmt *st, struct store_revision *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->revision = sqlite3_column_int(st, 0);
+	out->score = sqlite3_column_double(st, 1);
+	copy_zone(out->zone, st, 2);
+	out->label = store_col_strdup(st, 3);
+	out->reason = store_col_strdup(st, 4);
+	out->changed_json = store_col_strdup(st, 5);
+	out->actor = store_col_strdup(st, 6);
+	out->created_at = store_col_strdup(st, 7);
+	out->role_json = store_col_strdup(st, 8);
+	out->score_json = store_col_strdup(st, 9);
+	if (!out->label || !out->changed_json || !out->created_at ||
+	    (sqlite3_column_type(st, 8) != SQLITE_NULL && !out->role_json) ||
+	    (sqlite3_column_type(st, 9) != SQLITE_NULL && !out->score_json)) {
+		store_revision_release(out);
+		return RC_NOMEM;
+	}
+	return RC_OK;
+}
+
+static int role_get(struct store_conn *c, const char *slug, struct store_role *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c || !(st = store_stmt(c, SQL_ROLE_GET)))
+		return RC_IO;
+	store_bind_text(st, 1, slug);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = role_from_row(st, out);
+	else if (rc == SQLITE_DONE)
+		rc = RC_NOTFOUND;
+	else
+		rc = store_sqlite_rc(c, rc);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_role_get(struct store *s, const char *slug, struct store_role *out)
+{
+	return role_get(store_reader(s), slug, out);
+}
+
+int store_tx_role_get(struct store_tx *tx, const char *slug, struct store_role *out)
+{
+	return role_get(tx->conn, slug, out);
+}
+
+int store_alias_resolve(struct store *s, const char *alias_slug, char **role_slug)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c || !(st = store_stmt(c, SQL_ALIAS_RESOLVE)))
+		return RC_IO;
+	store_bind_text(st, 1, alias_slug);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*role_slug = store_col_strdup(st, 0);
+		rc = *role_slug ? RC_OK : RC_NOMEM;
+	} else if (rc == SQLITE_DONE) {
+		rc = RC_NOTFOUND;
+	} else {
+		rc = store_sqlite_rc(c, rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static void bind_query(sqlite3_stmt *st, const struct store_role_query *q)
+{
+	store_bind_text(st, 1, q->q && *q->q ? q->q : NULL);
+	store_bind_text(st, 2, q->zone);
+	if (q->has_min)
+		sqlite3_bind_double(st, 3, q->min_score);
+	if (q->has_max)
+		sqlite3_bind_double(st, 4, q->max_score);
+}
+
+int store_roles_list(struct store *s, const struct store_role_query *q,
+		     int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st = NULL;
+	struct store_role r;
+	const char *sql;
+	int rc;
+
+	if (!c)
+		return RC_IO;
+	st = store_stmt(c, SQL_LIST_COUNT);
+	if (!st)
+		return RC_IO;
+	bind_query(st, q);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = store_sqlite_rc(c, rc);
+		sqlite3_reset(st);
+		return rc ? rc : RC_IO;
+	}
+	if (total)
+		*total = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+
+	sql = q->sort == STORE_SORT_SCORE	 ? SQL_LIST_SCORE
+	      : q->sort == STORE_SORT_SCORE_DESC ? SQL_LIST_SCORE_DESC
+						 : SQL_LIST_TITLE;
+	st = store_stmt(c, sql);
+	if (!st)
+		return RC_IO;
+	bind_query(st, q);
+	sqlite3_bind_int(st, 5, q->limit > 0 ? q->limit : -1);
+	sqlite3_bind_int(st, 6, q->offset > 0 ? q->offset : 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = role_from_row(st, &r);
+		if (rc)
+			goto out;
+		rc = row(ctx, &r);
+		store_role_release(&r);
+		if (rc) {
+			rc = RC_OK;
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_role *r), void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st;
+	struct store_role r;
+	int rc;
+
+	if (!c || !(st = store_stmt(c, SQL_EACH)))
+		return RC_IO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = role_from_row(st, &r);
+		if (rc)
+			goto out;
+		rc = row(ctx, &r);
+		store_role_release(&r);
+		if (rc) {
+			rc = RC_OK;
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The role's id and current revision by slug. */
+static int role_id(struct store_conn *c, const char *slug, int64_t *id, int *revision)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c || !(st = store_stmt(c, SQL_ROLE_ID)))
+		return RC_IO;
+	store_bind_text(st, 1, slug);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		if (revision)
+			*revision = sqlite3_column_int(st, 1);
+		rc = RC_OK;
+	} else {
+		rc = rc == SQLITE_DONE ? RC_NOTFOUND : store_sqlite_rc(c, rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_revisions_list(struct store *s, const char *slug, int limit, int offset,
+			 int (*row)(void *ctx, const struct store_revision *r), void *ctx, int *total)
+{
+	struct store_conn *c = store_reader(s);
+	struct store_revision r;
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int rc;
+
+	rc = role_id(c, slug, &id, NULL);
+	if (rc)
+		return rc;
+	st = store_stmt(c, SQL_REV_COUNT);
+	if (!st)
+		return RC_IO;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = store_sqlite_rc(c, rc);
+		sqlite3_reset(st);
+		return rc ? rc : RC_IO;
+	}
+	if (total)
+		*total = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+
+	st = store_stmt(c, SQL_REV_LIST);
+	if (!st)
+		return RC_IO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
+	sqlite3_bind_int(st, 3, offset > 0 ? offset : 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = revision_from_row(st, &r);
+		if (rc)
+			goto out;
+		rc = row(ctx, &r);
+		store_revision_release(&r);
+		if (rc) {
+			rc = RC_OK;
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_revision_get(struct store *s, const char *slug, int revision, struct store_revision *out)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c || !(st = store_stmt(c, SQL_REV_GET)))
+		return RC_IO;
+	store_bind_text(st, 1, slug);
+	sqlite3_bind_int(st, 2, revision);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = revision_from_row(st, out);
+	else
+		rc = rc == SQLITE_DONE ? RC_NOTFOUND : store_sqlite_rc(c, rc);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Writes (on the writer thread, inside a job)
+ */
+
+/* RC_CONFLICT if slug is a slug or alias of a role other than id (0: of any role). */
+static int slug_free(struct store_conn *c, const char *slug, int64_t id)
+{
+	sqlite3_stmt *st = store_stmt(c, SQL_SLUG_TAKEN);
+	int rc;
+
+	if (!st)
+		return RC_IO;
+	store_bind_text(st, 1, slug);
+	if (id)
+		sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_ROW ? RC_CONFLICT : rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Replaces role id's aliases with w's. An alias equal to the role's own slug, or given
+ * twice, is stored once or not at all: it would only redirect to where it already is. */
+static int aliases_replace(struct store_conn *c, int64_t id, const struct store_role_write *w)
+{
+	sqlite3_stmt *st;
+	int i, rc;
+
+	for (i = 0; i < w->n_aliases; i++) {
+		if (!strcmp(w->alias_slugs[i], w->slug))
+			continue;
+		rc = slug_free(c, w->alias_slugs[i], id);
+		if (rc)
+			return rc;
+	}
+	st = store_stmt(c, SQL_ALIAS_DELETE);
+	if (!st)
+		return RC_IO;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_rc(c, rc);
+	for (i = 0; i < w->n_aliases; i++) {
+		if (!strcmp(w->alias_slugs[i], w->slug))
+			continue;
+		st = store_stmt(c, SQL_ALIAS_INSERT);
+		if (!st)
+			return RC_IO;
+		store_bind_text(st, 1, w->alias_slugs[i]);
+		store_bind_text(st, 2, w->alias_names[i]);
+		sqlite3_bind_int64(st, 3, id);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return store_sqlite_rc(c, rc);
+	}
+	return RC_OK;
+}
+
+static int revision_insert(struct store_tx *tx, int64_t id, const struct store_role_write *w)
+{
+	struct store_conn *c = tx->conn;
+	sqlite3_stmt *st = store_stmt(c, SQL_REV_INSERT);
+	int rc;
+
+	if (!st)
+		return RC_IO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, w->revision);
+	store_bind_text(st, 3, w->role_json);
+	store_bind_text(st, 4, w->score_json);
+	sqlite3_bind_double(st, 5, w->score);
+	store_bind_text(st, 6, w->zone);
+	store_bind_text(st, 7, w->label);
+	store_bind_text(st, 8, w->reason);
+	store_bind_text(st, 9, w->changed_json);
+	store_bind_text(st, 10, w->actor);
+	store_bind_text(st, 11, tx->now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
+}
+
+static int write_valid(const struct store_role_write *w)
+{
+	return w->slug && w->title && w->role_json && w->score_json && w->zone && w->label &&
+	       w->n_aliases >= 0 && (!w->n_aliases || (w->alias_slugs && w->alias_names));
+}
+
+int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
+{
+	struct store_conn *c = tx->conn;
+	sqlite3_stmt *st;
+	int64_t id;
+	int rc;
+
+	if (!write_valid(w) || w->revision != 1)
+		return RC_INVALID;
+	rc = slug_free(c, w->slug, 0);
+	if (rc)
+		return rc;
+	st = store_stmt(c, SQL_ROLE_INSERT);
+	if (!st)
+		return RC_IO;
+	store_bind_text(st, 1, w->slug);
+	store_bind_text(st, 2, w->title);
+	store_bind_text(st, 3, w->role_json);
+	store_bind_text(st, 4, w->score_json);
+	sqlite3_bind_double(st, 5, w->score);
+	store_bind_text(st, 6, w->zone);
+	store_bind_text(st, 7, w->label);
+	store_bind_text(st, 8, tx->now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_rc(c, rc);
+	id = sqlite3_last_insert_rowid(c->db);
+	rc = aliases_replace(c, id, w);
+	if (rc)
+		return rc;
+	rc = revision_insert(tx, id, w);
+	if (rc)
+		return rc;
+	tx->changed = 1;
+	return RC_OK;
+}
+
+int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
+{
+	struct store_conn *c = tx->conn;
+	struct store_role cur;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!write_valid(w))
+		return RC_INVALID;
+	rc = role_get(c, w->slug, &cur);
+	if (rc)
+		return rc;
+	if (cur.archived)
+		rc = RC_GONE;
+	else if (w->revision != cur.revision + 1)
+		rc = RC_PRECONDITION;
+	if (rc)
+		goto out;
+	rc = aliases_replace(c, cur.id, w);
+	if (rc)
+		goto out;
+	rc = revision_insert(tx, cur.id, w);
+	if (rc)
+		goto out;
+	rc = RC_IO;
+	st = store_stmt(c, SQL_ROLE_UPDATE);
+	if (!st)
+		goto out;
+	sqlite3_bind_int64(st, 1, cur.id);
+	store_bind_text(st, 2, w->title);
+	store_bind_text(st, 3, w->role_json);
+	store_bind_text(st, 4, w->score_json);
+	sqlite3_bind_double(st, 5, w->score);
+	store_bind_text(st, 6, w->zone);
+	store_bind_text(st, 7, w->label);
+	sqlite3_bind_int(st, 8, w->revision);
+	store_bind_text(st, 9, tx->now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
+	if (!rc)
+		tx->changed = 1;
+out:
+	store_role_release(&cur);
+	return rc;
+}
+
+int store_tx_role_archive(struct store_tx *tx, const char *slug)
+{
+	struct store_conn *c = tx->conn;
+	sqlite3_stmt *st = store_stmt(c, SQL_ROLE_ARCHIVE);
+	int rc;
+
+	if (!st)
+		return RC_IO;
+	store_bind_text(st, 1, slug);
+	store_bind_text(st, 2, tx->now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_rc(c, rc);
+	if (sqlite3_changes(c->db) == 0)
+		return RC_NOTFOUND;
+	tx->changed = 1;
+	return RC_OK;
+}

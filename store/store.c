@@ -1,0 +1,819 @@
+/*
+ * store.c: the store's machinery: connections (one read-only connection per reading thread,
+ * one write connection owned by the writer thread), the migrations runner, the writer thread
+ * with its group commit, and the operations (backup, checkpoint, integrity check).
+ *
+ * Rows live in roles.c, tokens.c and outbox.c. Nothing here may answer a write before its
+ * COMMIT returned: with synchronous=FULL that is what makes an acknowledged write durable.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+#include "util/embed.h"
+
+/* The writer takes at most this many queued jobs into one transaction. */
+#define STORE_BATCH_MAX 256
+/* A PASSIVE checkpoint after this many commits, or after an idle second following a commit,
+ * so that the WAL cannot grow without bound while readers keep it busy. */
+#define STORE_CKPT_COMMITS 1000
+#define STORE_IDLE_MS 1000
+#define STORE_BUSY_MS 5000
+
+struct store_job {
+	store_job_fn fn;
+	void *arg;
+	store_done_fn done;
+	void *done_arg;
+	int rc;
+	struct store_job *next;
+};
+
+/* A reading thread's connection; listed so that store_free can close those of live threads. */
+struct store_reader {
+	struct store *s;
+	struct store_conn conn;
+	struct store_reader *prev, *next;
+};
+
+struct store {
+	char *path;
+	int version;
+
+	struct store_conn wconn; /* the writer thread's alone once it runs */
+	pthread_t writer;
+	int writer_running;
+
+	pthread_mutex_t mu; /* guards the queue, stopping, on_commit */
+	pthread_cond_t cond;
+	struct store_job *head, *tail;
+	int stopping;
+	void (*on_commit)(void *ctx);
+	void *on_commit_ctx;
+
+	pthread_key_t reader_key;
+	int reader_key_ok;
+	pthread_mutex_t readers_mu;
+	struct store_reader *readers;
+
+	pthread_mutex_t outbox_mu;
+	pthread_cond_t outbox_cond;
+	int outbox_flag;
+};
+
+/* ---------------------------------------------------------------------------------------
+ * Connections and statements
+ */
+
+static void conn_close(struct store_conn *c)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		sqlite3_finalize(c->cache[i].st);
+	c->n = 0;
+	sqlite3_close_v2(c->db);
+	c->db = NULL;
+}
+
+sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int i, rc;
+
+	for (i = 0; i < c->n; i++) {
+		if (c->cache[i].sql == sql) {
+			sqlite3_reset(c->cache[i].st);
+			sqlite3_clear_bindings(c->cache[i].st);
+			return c->cache[i].st;
+		}
+	}
+	if (c->n == STORE_STMT_CACHE) {
+		fprintf(stderr, "aijri: store: statement cache full (%d)\n", STORE_STMT_CACHE);
+		return NULL;
+	}
+	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "aijri: store: prepare failed: %s: %.80s\n", sqlite3_errmsg(c->db),
+			sql);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	c->cache[c->n].sql = sql;
+	c->cache[c->n].st = st;
+	c->n++;
+	return st;
+}
+
+int store_sqlite_rc(struct store_conn *c, int sqlite_rc)
+{
+	switch (sqlite_rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return RC_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return RC_BUSY;
+	case SQLITE_CONSTRAINT:
+		return RC_CONFLICT;
+	case SQLITE_NOMEM:
+		return RC_NOMEM;
+	default:
+		fprintf(stderr, "aijri: store: %s (%d)\n", c && c->db ? sqlite3_errmsg(c->db) : "?",
+			sqlite_rc);
+		return RC_IO;
+	}
+}
+
+char *store_col_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t;
+	int n;
+	char *p;
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	t = sqlite3_column_text(st, col);
+	n = sqlite3_column_bytes(st, col);
+	p = malloc((size_t)n + 1);
+	if (!p)
+		return NULL;
+	if (n)
+		memcpy(p, t, (size_t)n);
+	p[n] = '\0';
+	return p;
+}
+
+int store_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+/* Opens a connection with the settings every connection of the store shares. */
+static int conn_open(const char *path, int flags, sqlite3 **out, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close_v2(db);
+		return RC_IO;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	*out = db;
+	return RC_OK;
+}
+
+static void reader_destroy(void *p)
+{
+	struct store_reader *r = p;
+	struct store *s = r->s;
+
+	pthread_mutex_lock(&s->readers_mu);
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		s->readers = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	pthread_mutex_unlock(&s->readers_mu);
+	conn_close(&r->conn);
+	free(r);
+}
+
+struct store_conn *store_reader(struct store *s)
+{
+	struct store_reader *r;
+	char err[256];
+
+	r = pthread_getspecific(s->reader_key);
+	if (r)
+		return &r->conn;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->s = s;
+	if (conn_open(s->path, SQLITE_OPEN_READONLY, &r->conn.db, err, sizeof(err))) {
+		fprintf(stderr, "aijri: store: %s\n", err);
+		free(r);
+		return NULL;
+	}
+	if (pthread_setspecific(s->reader_key, r)) {
+		conn_close(&r->conn);
+		free(r);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->readers_mu);
+	r->next = s->readers;
+	if (s->readers)
+		s->readers->prev = r;
+	s->readers = r;
+	pthread_mutex_unlock(&s->readers_mu);
+	return &r->conn;
+}
+
+pthread_mutex_t *store_outbox_mutex(struct store *s)
+{
+	return &s->outbox_mu;
+}
+
+pthread_cond_t *store_outbox_cond(struct store *s)
+{
+	return &s->outbox_cond;
+}
+
+int *store_outbox_flag(struct store *s)
+{
+	return &s->outbox_flag;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Migrations
+ */
+
+/* The number prefix of "migrations/NNNN_name.sql", or 0 if the name is not a migration. */
+static int migration_number(const char *name)
+{
+	static const char dir[] = "migrations/";
+	const char *p;
+	char *end;
+	size_t n = strlen(name);
+	long v;
+
+	if (strncmp(name, dir, sizeof(dir) - 1) || n < 4 || strcmp(name + n - 4, ".sql"))
+		return 0;
+	p = name + sizeof(dir) - 1;
+	errno = 0;
+	v = strtol(p, &end, 10);
+	if (errno || end == p || *end != '_' || v <= 0 || v > 1000000)
+		return 0;
+	return (int)v;
+}
+
+int store_schema_latest(void)
+{
+	const struct embed_file *f;
+	int latest = 0, n;
+
+	for (f = embed_files; f->name; f++) {
+		n = migration_number(f->name);
+		if (n > latest)
+			latest = n;
+	}
+	return latest;
+}
+
+static int user_version(sqlite3 *db, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_OK) {
+		rc = sqlite3_errcode(db);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Applies migration n (file f) and sets user_version = n in one transaction. */
+static int migrate_one(sqlite3 *db, const struct embed_file *f, int n, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	char pragma[64];
+	int rc;
+
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		goto out;
+	rc = sqlite3_exec(db, f->data, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		goto out;
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", n);
+	rc = sqlite3_exec(db, pragma, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		goto out;
+	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+out:
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "migration %s failed: %s", f->name,
+			 msg ? msg : sqlite3_errmsg(db));
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_free(msg);
+	return rc == SQLITE_OK ? RC_OK : RC_IO;
+}
+
+/* embed_files is in sorted name order, and the zero-padded prefixes make that the
+ * numeric order, so one pass applies them in sequence. */
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+	const struct embed_file *f;
+	int n, rc;
+
+	for (f = embed_files; f->name; f++) {
+		n = migration_number(f->name);
+		if (n <= s->version)
+			continue;
+		rc = migrate_one(s->wconn.db, f, n, err, errlen);
+		if (rc)
+			return rc;
+		s->version = n;
+	}
+	return RC_OK;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The writer thread
+ */
+
+const char *store_tx_now(struct store_tx *tx)
+{
+	return tx->now;
+}
+
+static int wexec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->wconn.db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "aijri: store: %s: %s\n", sql, msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return rc;
+}
+
+/* A statement a job left mid-step would keep its read open across COMMIT; end them all. */
+static void reset_all(struct store_conn *c)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		sqlite3_reset(c->cache[i].st);
+}
+
+static void passive_checkpoint(sqlite3 *db)
+{
+	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		fprintf(stderr, "aijri: store: checkpoint: %s\n", sqlite3_errmsg(db));
+}
+
+/* Runs one batch in one transaction; sets each job's rc. Returns 1 if it committed a change. */
+static int run_batch(struct store *s, struct store_job *jobs, int *events)
+{
+	struct store_job *j;
+	struct store_tx tx;
+	int changed = 0, ev = 0, failed = 0, brc;
+	time_t t;
+
+	brc = wexec(s, "BEGIN IMMEDIATE");
+	if (brc != SQLITE_OK) {
+		for (j = jobs; j; j = j->next)
+			j->rc = store_sqlite_rc(&s->wconn, brc) == RC_BUSY ? RC_BUSY : RC_IO;
+		return 0;
+	}
+	for (j = jobs; j; j = j->next) {
+		memset(&tx, 0, sizeof(tx));
+		tx.s = s;
+		tx.conn = &s->wconn;
+		t = time(NULL);
+		tx.now_unix = (int64_t)t;
+		clock_iso(t, tx.now);
+		if (wexec(s, "SAVEPOINT job") != SQLITE_OK) {
+			failed = 1;
+			break;
+		}
+		j->rc = j->fn(&tx, j->arg);
+		reset_all(&s->wconn);
+		if (j->rc) {
+			if (wexec(s, "ROLLBACK TO job") != SQLITE_OK) {
+				failed = 1;
+				break;
+			}
+		}
+		if (wexec(s, "RELEASE job") != SQLITE_OK) {
+			failed = 1;
+			break;
+		}
+		if (!j->rc) {
+			changed |= tx.changed;
+			ev |= tx.events_added;
+		}
+	}
+	if (!failed && wexec(s, "COMMIT") != SQLITE_OK)
+		failed = 1;
+	if (failed) {
+		if (!sqlite3_get_autocommit(s->wconn.db))
+			wexec(s, "ROLLBACK");
+		for (j = jobs; j; j = j->next)
+			j->rc = RC_IO;
+		return 0;
+	}
+	*events = ev;
+	return changed;
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *s = arg;
+	struct store_job *batch, *last, *j, *next;
+	int n, changed, events, since_ckpt = 0;
+	void (*hook)(void *);
+	void *hook_ctx;
+	struct timespec ts;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (!s->head && !s->stopping) {
+			if (since_ckpt) {
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				ts.tv_sec += STORE_IDLE_MS / 1000;
+				if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) == ETIMEDOUT &&
+				    !s->head) {
+					/* Idle: a good moment to move the WAL back into the file. */
+					pthread_mutex_unlock(&s->mu);
+					passive_checkpoint(s->wconn.db);
+					since_ckpt = 0;
+					pthread_mutex_lock(&s->mu);
+				}
+			} else {
+				pthread_cond_wait(&s->cond, &s->mu);
+			}
+		}
+		if (!s->head) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		batch = s->head;
+		for (last = batch, n = 1; last->next && n < STORE_BATCH_MAX; n++)
+			last = last->next;
+		s->head = last->next;
+		if (!s->head)
+			s->tail = NULL;
+		last->next = NULL;
+		hook = s->on_commit;
+		hook_ctx = s->on_commit_ctx;
+		pthread_mutex_unlock(&s->mu);
+
+		events = 0;
+		changed = run_batch(s, batch, &events);
+		if (changed && hook)
+			hook(hook_ctx);
+		if (events)
+			store_outbox_kick(s);
+		for (j = batch; j; j = next) {
+			next = j->next;
+			if (j->done)
+				j->done(j->done_arg, j->rc);
+			free(j);
+		}
+		since_ckpt++;
+		if (since_ckpt >= STORE_CKPT_COMMITS) {
+			passive_checkpoint(s->wconn.db);
+			since_ckpt = 0;
+		}
+	}
+	return NULL;
+}
+
+static int enqueue(struct store *s, store_job_fn fn, void *arg, store_done_fn done, void *done_arg)
+{
+	struct store_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return RC_NOMEM;
+	j->fn = fn;
+	j->arg = arg;
+	j->done = done;
+	j->done_arg = done_arg;
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping || !s->writer_running) {
+		pthread_mutex_unlock(&s->mu);
+		free(j);
+		return RC_IO;
+	}
+	if (s->tail)
+		s->tail->next = j;
+	else
+		s->head = j;
+	s->tail = j;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+	return RC_OK;
+}
+
+struct sync_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	int done;
+	int rc;
+};
+
+static void sync_done(void *arg, int rc)
+{
+	struct sync_wait *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	w->rc = rc;
+	w->done = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int store_write(struct store *s, store_job_fn fn, void *arg)
+{
+	struct sync_wait w;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cond, NULL);
+	rc = enqueue(s, fn, arg, sync_done, &w);
+	if (rc)
+		goto out;
+	pthread_mutex_lock(&w.mu);
+	while (!w.done)
+		pthread_cond_wait(&w.cond, &w.mu);
+	pthread_mutex_unlock(&w.mu);
+	rc = w.rc;
+out:
+	pthread_cond_destroy(&w.cond);
+	pthread_mutex_destroy(&w.mu);
+	return rc;
+}
+
+int store_write_async(struct store *s, store_job_fn fn, void *arg, store_done_fn done)
+{
+	return enqueue(s, fn, arg, done, arg);
+}
+
+void store_on_commit(struct store *s, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&s->mu);
+	s->on_commit = fn;
+	s->on_commit_ctx = ctx;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Opening and closing
+ */
+
+static int cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	int rc;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+	return rc;
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = NULL;
+	sqlite3 *db = NULL;
+	int rc = RC_IO, srcrc, latest = store_schema_latest();
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
+		rc = RC_NOMEM;
+		goto fail_alloc;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	cond_init_monotonic(&s->cond);
+	pthread_mutex_init(&s->readers_mu, NULL);
+	pthread_mutex_init(&s->outbox_mu, NULL);
+	cond_init_monotonic(&s->outbox_cond);
+	if (pthread_key_create(&s->reader_key, reader_destroy)) {
+		snprintf(err, errlen, "no thread key left");
+		goto fail;
+	}
+	s->reader_key_ok = 1;
+
+	rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db, err, errlen);
+	if (rc)
+		goto fail;
+	s->wconn.db = db;
+	/* Look at the version before anything that could write (journal_mode=WAL rewrites the
+	 * header): a database from a newer aijri must be left exactly as it is. */
+	srcrc = user_version(db, &s->version);
+	if (srcrc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: not a readable database: %s", path, sqlite3_errmsg(db));
+		rc = RC_IO;
+		goto fail;
+	}
+	if (s->version > latest) {
+		snprintf(err, errlen,
+			 "%s: schema version %d is newer than this aijri knows (%d); "
+			 "use a newer aijri (the database was not changed)",
+			 path, s->version, latest);
+		rc = RC_TOONEW;
+		goto fail;
+	}
+	rc = RC_IO;
+	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot set up: %s", path, sqlite3_errmsg(db));
+		goto fail;
+	}
+	rc = migrate(s, err, errlen);
+	if (rc)
+		goto fail;
+	if (pthread_create(&s->writer, NULL, writer_main, s)) {
+		snprintf(err, errlen, "cannot start the writer thread");
+		rc = RC_IO;
+		goto fail;
+	}
+	s->writer_running = 1;
+	*out = s;
+	return RC_OK;
+fail:
+	store_free(s);
+	return rc;
+fail_alloc:
+	free(s);
+	return rc;
+}
+
+void store_free(struct store *s)
+{
+	struct store_reader *r, *next;
+
+	if (!s)
+		return;
+	if (s->writer_running) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	if (s->reader_key_ok) {
+		/* Deleting the key first means no thread's destructor can run on what we free. */
+		pthread_key_delete(s->reader_key);
+		for (r = s->readers; r; r = next) {
+			next = r->next;
+			conn_close(&r->conn);
+			free(r);
+		}
+	}
+	if (s->wconn.db)
+		conn_close(&s->wconn);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->readers_mu);
+	pthread_mutex_destroy(&s->outbox_mu);
+	pthread_cond_destroy(&s->outbox_cond);
+	free(s->path);
+	free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->version;
+}
+
+const char *store_path(struct store *s)
+{
+	return s->path;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Operations
+ */
+
+int store_backup(struct store *s, const char *path, char *err, size_t errlen)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *b = NULL;
+	int rc = RC_IO, src_rc;
+
+	if (conn_open(s->path, SQLITE_OPEN_READONLY, &src, err, errlen) ||
+	    conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &dst, err, errlen))
+		goto out;
+	/* One read transaction for the whole copy: every step reads the same snapshot, so the
+	 * copy is consistent and a writer committing meanwhile cannot make the backup restart. */
+	if (sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot read: %s", s->path, sqlite3_errmsg(src));
+		goto out;
+	}
+	b = sqlite3_backup_init(dst, "main", src, "main");
+	if (!b) {
+		snprintf(err, errlen, "%s: cannot start the backup: %s", path, sqlite3_errmsg(dst));
+		goto out;
+	}
+	do {
+		src_rc = sqlite3_backup_step(b, 256);
+		if (src_rc == SQLITE_BUSY || src_rc == SQLITE_LOCKED)
+			usleep(10000);
+	} while (src_rc == SQLITE_OK || src_rc == SQLITE_BUSY || src_rc == SQLITE_LOCKED);
+	src_rc = sqlite3_backup_finish(b);
+	b = NULL;
+	if (src_rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: backup failed: %s", path, sqlite3_errmsg(dst));
+		goto out;
+	}
+	rc = RC_OK;
+out:
+	if (b)
+		sqlite3_backup_finish(b);
+	if (src) {
+		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close_v2(src);
+	}
+	sqlite3_close_v2(dst);
+	return rc;
+}
+
+int store_checkpoint(struct store *s)
+{
+	sqlite3 *db = NULL;
+	char err[256];
+	int rc;
+
+	/* The writer's connection is the writer thread's alone, and a read-only one cannot
+	 * checkpoint: a short-lived connection of our own does it. */
+	rc = conn_open(s->path, SQLITE_OPEN_READWRITE, &db, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "aijri: store: %s\n", err);
+		return rc;
+	}
+	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "aijri: store: checkpoint: %s\n", sqlite3_errmsg(db));
+	rc = rc == SQLITE_OK ? RC_OK : rc == SQLITE_BUSY ? RC_BUSY : RC_IO;
+	sqlite3_close_v2(db);
+	return rc;
+}
+
+int store_integrity_check(struct store *s, char *err, size_t errlen)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st;
+	const unsigned char *t;
+	int rc;
+
+	if (!c || !(st = store_stmt(c, "PRAGMA integrity_check"))) {
+		snprintf(err, errlen, "cannot read the database");
+		return RC_IO;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		snprintf(err, errlen, "integrity_check: %s", sqlite3_errmsg(c->db));
+		rc = RC_IO;
+		goto out;
+	}
+	t = sqlite3_column_text(st, 0);
+	if (!t || strcmp((const char *)t, "ok")) {
+		snprintf(err, errlen, "integrity_check: %s", t ? (const char *)t : "(null)");
+		rc = RC_IO;
+		goto out;
+	}
+	rc = RC_OK;
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_role_count_all(struct store *s, int *count)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c || !(st = store_stmt(c, "SELECT count(*) FROM roles")))
+		return RC_IO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*count = sqlite3_column_int(st, 0);
+		rc = RC_OK;
+	} else {
+		rc = store_sqlite_rc(c, rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}

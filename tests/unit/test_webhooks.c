@@ -1,0 +1,379 @@
+/*
+ * test_webhooks.c: the webhook pieces that need no HTTP: the Standard Webhooks signature (the
+ * specification's test vector), the retry schedule parser, and the outbox of store/ against
+ * a real SQLite file (matching, in-order due deliveries, attempts, 410, redelivery).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/dispatcher.h"
+#include "store/store.h"
+#include "tests/unit/harness.h"
+
+static void test_sign_vector(void)
+{
+	static const char body[] = "{\"test\": 2432232314}";
+	char buf[64];
+	const char *sig = buf;
+
+	CHECK_INT(dispatcher_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+				  "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body,
+				  strlen(body), buf), 0);
+	CHECK_STR(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+	/* Another timestamp, another signature. */
+	CHECK_INT(dispatcher_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+				  "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body,
+				  strlen(body), buf), 0);
+	CHECK(strcmp(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="), "%s", sig);
+	/* Not a whsec_ secret, or not base64 after it. */
+	CHECK(dispatcher_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "id", 1, "x", 1, buf) != 0, "plain");
+	CHECK(dispatcher_sign("whsec_abc", "id", 1, "x", 1, buf) != 0, "bad base64");
+}
+
+static void test_schedule(void)
+{
+	static const struct {
+		const char *in;
+		int n;
+		int first, last;
+	} cases[] = {
+		{ "5,300,1800,7200,18000,36000,36000", 7, 5, 36000 },
+		{ "1,1,1", 3, 1, 1 },
+		{ "0", 1, 0, 0 },
+		{ " 5, 10 ", 2, 5, 10 },
+		{ "", -1, 0, 0 },
+		{ ",", -1, 0, 0 },
+		{ "5,", -1, 0, 0 },
+		{ ",5", -1, 0, 0 },
+		{ "5,,6", -1, 0, 0 },
+		{ "-5", -1, 0, 0 },
+		{ "5s", -1, 0, 0 },
+		{ "1.5", -1, 0, 0 },
+		{ "99999999999999999999", -1, 0, 0 },
+		{ "1,2,3,4,5,6,7,8", 8, 1, 8 },
+		{ "1,2,3,4,5,6,7,8,9", -1, 0, 0 }, /* more than max (8) */
+	};
+	int out[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = dispatcher_parse_schedule(cases[i].in, out, 8);
+
+		CHECK(n == cases[i].n, "\"%s\": %d entries, want %d", cases[i].in, n, cases[i].n);
+		if (n > 0 && n == cases[i].n)
+			CHECK(out[0] == cases[i].first && out[n - 1] == cases[i].last,
+			      "\"%s\": %d..%d", cases[i].in, out[0], out[n - 1]);
+	}
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The outbox against a real database
+ */
+
+struct op {
+	int kind;
+	struct store_webhook w;
+	const char *event_id, *type, *slug, *only;
+	int n;
+	struct store_attempt a;
+	int64_t delivery_id, new_id;
+};
+
+enum { OP_CREATE, OP_EVENT, OP_ATTEMPT, OP_REDELIVER, OP_DELETE, OP_UPDATE };
+
+static int op_job(struct store_tx *tx, void *arg)
+{
+	struct op *o = arg;
+
+	switch (o->kind) {
+	case OP_CREATE:
+		return store_tx_webhook_create(tx, &o->w);
+	case OP_UPDATE:
+		return store_tx_webhook_update(tx, &o->w);
+	case OP_EVENT:
+		return store_tx_event_add(tx, o->event_id, o->type, o->slug, "{\"x\":1}", o->only,
+					  &o->n);
+	case OP_ATTEMPT:
+		return store_tx_attempt_record(tx, &o->a);
+	case OP_REDELIVER:
+		return store_tx_delivery_redeliver(tx, o->w.id, o->delivery_id, &o->new_id);
+	case OP_DELETE:
+		return store_tx_webhook_delete(tx, o->w.id);
+	}
+	return RC_INVALID;
+}
+
+static int create(struct store *s, const char *id, const char *events, const char *roles,
+		  const char *status)
+{
+	struct op o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = OP_CREATE;
+	o.w.id = (char *)id;
+	o.w.url = (char *)"https://example.com/hook";
+	o.w.events_json = (char *)events;
+	o.w.roles_json = (char *)roles;
+	o.w.secret = (char *)"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+	o.w.status = (char *)status;
+	return store_write(s, op_job, &o);
+}
+
+/* Queues an event; returns the number of deliveries, or -1. */
+static int event(struct store *s, const char *id, const char *type, const char *slug,
+		 const char *only)
+{
+	struct op o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = OP_EVENT;
+	o.event_id = id;
+	o.type = type;
+	o.slug = slug;
+	o.only = only;
+	return store_write(s, op_job, &o) ? -1 : o.n;
+}
+
+static int attempt(struct store *s, int64_t id, int code, int succeeded, int64_t next, int disable)
+{
+	struct op o;
+
+	memset(&o, 0, sizeof(o));
+	o.kind = OP_ATTEMPT;
+	o.a.delivery_id = id;
+	o.a.status_code = code;
+	o.a.error = succeeded ? NULL : "HTTP 500";
+	o.a.succeeded = succeeded;
+	o.a.next_attempt = next;
+	o.a.disable_webhook = disable;
+	return store_write(s, op_job, &o);
+}
+
+#define MAX_ROWS 16
+struct rows {
+	int n;
+	int64_t id[MAX_ROWS];
+	char webhook[MAX_ROWS][16];
+	char event[MAX_ROWS][16];
+	char status[MAX_ROWS][16];
+	char payload[MAX_ROWS][16];
+	int attempts[MAX_ROWS];
+	int has_next[MAX_ROWS];
+	char error[MAX_ROWS][32];
+};
+
+static int collect(void *ctx, const struct store_delivery *d)
+{
+	struct rows *r = ctx;
+
+	if (r->n == MAX_ROWS)
+		return 1;
+	r->id[r->n] = d->id;
+	snprintf(r->webhook[r->n], 16, "%s", d->webhook_id);
+	snprintf(r->event[r->n], 16, "%s", d->event_id);
+	snprintf(r->status[r->n], 16, "%s", d->status);
+	snprintf(r->payload[r->n], 16, "%s", d->payload_json ? d->payload_json : "");
+	snprintf(r->error[r->n], 32, "%s", d->last_error ? d->last_error : "");
+	r->attempts[r->n] = d->attempts;
+	r->has_next[r->n] = d->next_attempt_at != NULL;
+	r->n++;
+	return 0;
+}
+
+static struct rows due(struct store *s, int64_t now)
+{
+	struct rows r;
+
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(store_deliveries_due(s, now, 10, collect, &r), 0);
+	return r;
+}
+
+static struct rows log_of(struct store *s, const char *webhook)
+{
+	struct rows r;
+	int total = -1;
+
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(store_deliveries_list(s, webhook, 10, 0, collect, &r, &total), 0);
+	CHECK_INT(total, r.n);
+	return r;
+}
+
+static void test_outbox(void)
+{
+	char dir[] = "/tmp/aijri-test-webhooks-XXXXXX";
+	char path[256], err[256];
+	struct store *s = NULL;
+	struct store_webhook w;
+	struct store_delivery d;
+	struct rows r;
+	struct op o;
+	int64_t now = (int64_t)time(NULL), when, age;
+	int n;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	CHECK_INT(store_open(path, &s, err, sizeof(err)), 0);
+	if (!s) {
+		CHECK(0, "store_open: %s", err);
+		goto out;
+	}
+
+	/* a: score.changed of every role; b: assessment.revised of edge-ai-engineer;
+	 * c: score.changed of other-role; d: disabled. */
+	CHECK_INT(create(s, "wh_a", "[\"score.changed\"]", NULL, NULL), 0);
+	CHECK_INT(create(s, "wh_b", "[\"assessment.revised\",\"zone.changed\"]",
+			 "[\"edge-ai-engineer\"]", NULL), 0);
+	CHECK_INT(create(s, "wh_c", "[\"score.changed\"]", "[\"other-role\"]", NULL), 0);
+	CHECK_INT(create(s, "wh_d", "[\"score.changed\"]", NULL, "disabled"), 0);
+	CHECK(create(s, "wh_a", "[\"score.changed\"]", NULL, NULL) != 0, "duplicate id");
+
+	CHECK_INT(store_webhook_get(s, "wh_b", &w), 0);
+	CHECK_STR(w.status, "active");
+	CHECK_STR(w.roles_json, "[\"edge-ai-engineer\"]");
+	CHECK(w.description == NULL, "no description");
+	store_webhook_release(&w);
+	CHECK_INT(store_webhook_get(s, "wh_none", &w), RC_NOTFOUND);
+	store_webhook_release(&w);
+
+	/* Matching by type and role; disabled ones get nothing. */
+	CHECK_INT(event(s, "evt_1", "score.changed", "edge-ai-engineer", NULL), 1);  /* a */
+	CHECK_INT(event(s, "evt_2", "assessment.revised", "edge-ai-engineer", NULL), 1); /* b */
+	CHECK_INT(event(s, "evt_3", "zone.changed", "other-role", NULL), 0);
+	CHECK_INT(event(s, "evt_4", "score.changed", "other-role", NULL), 2);     /* a, c */
+	CHECK_INT(event(s, "evt_5", "ping", NULL, "wh_c"), 1);                    /* c only */
+	CHECK_INT(event(s, "evt_6", "ping", NULL, "wh_none"), 0);
+
+	/* At most one due per webhook: its oldest pending. */
+	r = due(s, now + 1);
+	CHECK_INT(r.n, 3);
+	CHECK(r.n == 3 && !strcmp(r.webhook[0], "wh_a") && !strcmp(r.event[0], "evt_1") &&
+	      !strcmp(r.webhook[1], "wh_b") && !strcmp(r.event[1], "evt_2") &&
+	      !strcmp(r.webhook[2], "wh_c") && !strcmp(r.event[2], "evt_4"),
+	      "due: %s/%s %s/%s %s/%s", r.webhook[0], r.event[0], r.webhook[1], r.event[1],
+	      r.webhook[2], r.event[2]);
+	CHECK_STR(r.payload[0], "{\"x\":1}");
+	CHECK_INT(due(s, now - 100).n, 0);
+	CHECK_INT(store_deliveries_pending(s, now, &n, &age), 0);
+	CHECK_INT(n, 5);
+	CHECK_INT(store_deliveries_next_due(s, &when), 0);
+	CHECK(when >= now - 1 && when <= now + 1, "next due %lld", (long long)when);
+
+	/* a's first fails and is retried later: a's second waits behind it. */
+	CHECK_INT(attempt(s, r.id[0], 500, 0, now + 100, 0), 0);
+	/* b's succeeds; c's fails for good. */
+	CHECK_INT(attempt(s, r.id[1], 204, 1, -1, 0), 0);
+	CHECK_INT(attempt(s, r.id[2], 0, 0, -1, 0), 0);
+	CHECK(attempt(s, r.id[1], 200, 1, -1, 0) == RC_NOTFOUND, "finished already");
+	r = due(s, now + 1);
+	CHECK_INT(r.n, 1); /* c's ping, now its oldest pending */
+	CHECK(r.n == 1 && !strcmp(r.event[0], "evt_5"), "c's ping next");
+	r = due(s, now + 101);
+	CHECK_INT(r.n, 2);
+	CHECK(r.n == 2 && !strcmp(r.event[0], "evt_5") && !strcmp(r.event[1], "evt_1") &&
+	      r.attempts[1] == 1, "a's first again");
+	CHECK_INT(store_deliveries_next_due(s, &when), 0);
+	CHECK(when >= now - 1 && when <= now + 1, "next due %lld (c's ping)", (long long)when);
+
+	r = log_of(s, "wh_a"); /* newest first */
+	CHECK_INT(r.n, 2);
+	CHECK(r.n == 2 && !strcmp(r.event[0], "evt_4") && !strcmp(r.status[1], "pending") &&
+	      r.attempts[1] == 1 && r.has_next[1] && !strcmp(r.error[1], "HTTP 500"),
+	      "a's log");
+	r = log_of(s, "wh_c");
+	CHECK(r.n == 2 && !strcmp(r.status[1], "failed") && !r.has_next[1], "c's failed");
+
+	/* 410: a is disabled; its other pending delivery fails; nothing of a is due. */
+	r = log_of(s, "wh_a");
+	CHECK_INT(attempt(s, r.id[1], 410, 0, now + 5, 1), 0);
+	CHECK_INT(store_webhook_get(s, "wh_a", &w), 0);
+	CHECK_STR(w.status, "disabled");
+	store_webhook_release(&w);
+	r = log_of(s, "wh_a");
+	CHECK(r.n == 2 && !strcmp(r.status[0], "failed") && !strcmp(r.error[0], "endpoint disabled") &&
+	      !strcmp(r.status[1], "failed") && r.attempts[1] == 2, "a after 410: %s %s %s",
+	      r.status[0], r.error[0], r.status[1]);
+	r = due(s, now + 1000);
+	CHECK(r.n == 1 && !strcmp(r.webhook[0], "wh_c"), "only c due");
+
+	/* Redelivery keeps the event id and is due now; a redelivery of another webhook's
+	 * delivery is not found. */
+	r = log_of(s, "wh_b");
+	memset(&o, 0, sizeof(o));
+	o.kind = OP_REDELIVER;
+	o.w.id = (char *)"wh_b";
+	o.delivery_id = r.id[0];
+	CHECK_INT(store_write(s, op_job, &o), 0);
+	CHECK(o.new_id > r.id[0], "new id");
+	CHECK_INT(store_delivery_get(s, "wh_b", o.new_id, &d), 0);
+	CHECK_STR(d.event_id, "evt_2");
+	CHECK_STR(d.event_type, "assessment.revised");
+	CHECK_STR(d.status, "pending");
+	CHECK_INT(d.attempts, 0);
+	store_delivery_release(&d);
+	CHECK_INT(store_delivery_get(s, "wh_a", o.new_id, &d), RC_NOTFOUND);
+	store_delivery_release(&d);
+	o.w.id = (char *)"wh_c";
+	CHECK_INT(store_write(s, op_job, &o), RC_NOTFOUND);
+
+	/* Re-enabling a (a PATCH): nothing pending any more, so nothing due from it. */
+	memset(&o, 0, sizeof(o));
+	o.kind = OP_UPDATE;
+	o.w.id = (char *)"wh_a";
+	o.w.status = (char *)"active";
+	o.w.roles_json = (char *)"[\"x\"]";
+	CHECK_INT(store_write(s, op_job, &o), 0);
+	o.w.status = NULL;
+	o.w.roles_json = (char *)"null";
+	o.w.description = (char *)"hello";
+	CHECK_INT(store_write(s, op_job, &o), 0);
+	CHECK_INT(store_webhook_get(s, "wh_a", &w), 0);
+	CHECK_STR(w.status, "active");
+	CHECK(w.roles_json == NULL, "roles back to every role");
+	CHECK_STR(w.description, "hello");
+	store_webhook_release(&w);
+	o.w.id = (char *)"wh_none";
+	CHECK_INT(store_write(s, op_job, &o), RC_NOTFOUND);
+
+	/* Delete takes the deliveries with it. */
+	memset(&o, 0, sizeof(o));
+	o.kind = OP_DELETE;
+	o.w.id = (char *)"wh_c";
+	CHECK_INT(store_write(s, op_job, &o), 0);
+	CHECK_INT(store_write(s, op_job, &o), RC_NOTFOUND);
+	CHECK_INT(log_of(s, "wh_c").n, 0);
+	r = due(s, now + 1000);
+	CHECK(r.n == 1 && !strcmp(r.webhook[0], "wh_b"), "b's redelivery due");
+
+	/* The outbox wake-up. */
+	CHECK_INT(store_outbox_wait(s, 0), 1); /* the redelivery's commit kicked it */
+	CHECK_INT(store_outbox_wait(s, 20), 0);
+	store_outbox_kick(s);
+	CHECK_INT(store_outbox_wait(s, 1000), 1);
+out:
+	store_free(s);
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	static const struct harness_test tests[] = {
+		{ "sign_vector", test_sign_vector },
+		{ "schedule", test_schedule },
+		{ "outbox", test_outbox },
+		{ NULL, NULL },
+	};
+	return harness_main("webhooks", tests);
+}
