@@ -377,6 +377,9 @@ static int json_type_ok(const char *ct)
 	n = strcspn(ct, "; ");
 	if (n == 16 && !strncasecmp(ct, "application/json", 16))
 		return 1;
+	/* curl -d sends this by default; the body is still read as JSON, never as a form. */
+	if (n == 33 && !strncasecmp(ct, "application/x-www-form-urlencoded", 33))
+		return 1;
 	/* application/merge-patch+json, application/problem+json, ... */
 	return n > 5 && !strncasecmp(ct + n - 5, "+json", 5);
 }

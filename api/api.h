@@ -89,6 +89,9 @@ void api_finish(struct api_request *rq, int rc, struct api_response *rs);
 /* Frees what the router and handlers attached to rq (params, actor, deferred state). */
 void api_request_release(struct api_request *rq);
 
+/* Loads a role body (the embedded default data) into the store as revision 1. */
+int api_seed(struct api *a, const char *json_text);
+
 /* The write generation: bumped after every commit that changed something. */
 uint64_t api_generation(struct api *a);
 

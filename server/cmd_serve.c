@@ -1,12 +1,109 @@
-/* cmd_serve.c: placeholder until the command is written. */
+/*
+ * cmd_serve.c: `aijri serve`: opens (and migrates) the database, loads the default data into
+ * an empty one, starts the webhook dispatcher and the HTTP daemon, and on SIGTERM or SIGINT
+ * stops accepting, finishes the requests in flight, flushes and exits 0.
+ */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "api/api.h"
 #include "server/commands.h"
+#include "server/config.h"
+#include "server/dispatcher.h"
+#include "server/http.h"
+#include "server/log.h"
+#include "util/embed.h"
+
+#define DEFAULT_DATA "data/edge-ai-engineer.json"
+#define DRAIN_MS 15000
+
+/* An empty database gets the embedded default data as revision 1 of its role. */
+static int seed_if_empty(struct store *s, struct api *a)
+{
+	const struct embed_file *f = embed_find(DEFAULT_DATA);
+	int count = 0, rc;
+
+	rc = store_role_count_all(s, &count);
+	if (rc || count)
+		return rc;
+	if (!f)
+		return RC_NOTFOUND;
+	rc = api_seed(a, f->data);
+	if (!rc)
+		log_msg("loaded the default data (%s)", DEFAULT_DATA);
+	return rc == RC_CONFLICT ? RC_OK : rc;
+}
 
 int cmd_serve(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "aijri: serve is not built yet\n");
-	return 1;
+	struct config cfg;
+	struct store *s = NULL;
+	struct dispatcher *d = NULL;
+	struct api *a = NULL;
+	struct http *h = NULL;
+	struct api_options o;
+	sigset_t set;
+	char err[512];
+	int rc, sig = 0, status = 1;
+
+	rc = config_load(&cfg, argc, argv, "serve");
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return 2;
+	/* Every thread started from here on inherits the blocked signals; main waits for them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (log_start(!strcmp(cfg.log_format, "json"))) {
+		fprintf(stderr, "aijri: cannot start the log\n");
+		return 1;
+	}
+	if (strcmp(cfg.log_format, "json") && strcmp(cfg.log_format, "text")) {
+		log_msg("log-format must be text or json, not '%s'", cfg.log_format);
+		status = 2;
+		goto out;
+	}
+	rc = store_open(cfg.db, &s, err, sizeof(err));
+	if (rc) {
+		log_msg("cannot open the database %s: %s", cfg.db, err);
+		goto out;
+	}
+	d = dispatcher_start(s, &cfg);
+	if (!d)
+		goto out;
+	memset(&o, 0, sizeof(o));
+	o.store = s;
+	o.allow_private_webhooks = cfg.allow_private_webhooks;
+	o.webhook_metrics = dispatcher_metrics;
+	o.webhook_metrics_ctx = d;
+	a = api_new(&o);
+	if (!a)
+		goto out;
+	rc = seed_if_empty(s, a);
+	if (rc) {
+		log_msg("cannot load the default data: %s", rc_str(rc));
+		goto out;
+	}
+	h = http_start(a, &cfg);
+	if (!h)
+		goto out;
+	log_msg("listening on %s:%d, database %s (schema %d)%s", cfg.bind, cfg.port, cfg.db,
+		store_schema_version(s),
+		cfg.allow_private_webhooks ? ", private webhook addresses allowed" : "");
+	if (sigwait(&set, &sig) == 0)
+		log_msg("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	status = 0;
+out:
+	http_stop(h, DRAIN_MS);
+	dispatcher_stop(d);
+	api_free(a);
+	store_free(s);
+	if (status == 0)
+		log_msg("stopped");
+	log_stop();
+	return status;
 }

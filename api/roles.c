@@ -1,0 +1,809 @@
+/*
+ * roles.c: /roles and everything under a role. Reads come from the store's current rows;
+ * every write (create, replace, a part, archive) is one job on the store's writer thread that
+ * reads the current revision, validates, recomputes through the scoring core, appends the
+ * revision and queues its webhook events, so nothing can come between the read and the write.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_int.h"
+#include "api/assessment.h"
+#include "api/webhooks.h"
+
+/* ---------------------------------------------------------------------------------------
+ * Reads
+ */
+
+static const char *param_slug(struct api_request *rq)
+{
+	return rq->params[0] ? rq->params[0] : "";
+}
+
+/*
+ * Loads the live role named by the path. An alias answers 308 to the role's own path (the
+ * rest of the path and the query kept); an archived or unknown one answers 404. Returns 0
+ * with *r filled, or non-zero with rs filled.
+ */
+static int load_role(struct api_request *rq, struct api_response *rs, struct store_role *r)
+{
+	const char *slug = param_slug(rq);
+	char *target = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = store_role_get(rq->api->store, slug, r);
+	if (rc == RC_OK && !r->archived)
+		return RC_OK;
+	if (rc == RC_OK)
+		store_role_release(r);
+	if (rc == RC_OK || rc == RC_NOTFOUND) {
+		if (store_alias_resolve(rq->api->store, slug, &target) == RC_OK) {
+			struct buf loc = BUF_INIT(8192);
+			/* The parameter was decoded; the rest of the raw path follows its segment. */
+			const char *rest = strchr(rq->path + strlen("/roles/"), '/');
+			buf_addf(&loc, "/roles/%s%s", target, rest ? rest : "");
+			api_problem(rs, 308, "moved", "Permanent redirect",
+				    "this slug is an alias; the role is at the Location");
+			api_header(rs, "Location", buf_str(&loc));
+			buf_release(&loc);
+			free(target);
+			return RC_NOTFOUND;
+		}
+		api_problem(rs, 404, "not-found", "Not found", "no role has this slug");
+		return RC_NOTFOUND;
+	}
+	api_problem_rc(rs, rc, NULL);
+	return rc;
+}
+
+static json_t *loads(const char *text)
+{
+	return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+/* The representation of GET /roles/{slug}: the role body, its score block, revision, times. */
+static json_t *role_repr(const char *role_json, const char *score_json, int revision,
+			 const char *created_at, const char *updated_at)
+{
+	json_t *v = loads(role_json);
+
+	if (!v)
+		return NULL;
+	json_object_set_new(v, "score", loads(score_json) ? loads(score_json) : json_null());
+	json_object_set_new(v, "revision", json_integer(revision));
+	json_object_set_new(v, "created_at", json_string(created_at ? created_at : ""));
+	json_object_set_new(v, "updated_at", json_string(updated_at ? updated_at : ""));
+	return v;
+}
+
+int api_roles_get(struct api_request *rq, struct api_response *rs)
+{
+	struct store_role r;
+	json_t *v;
+
+	if (load_role(rq, rs, &r))
+		return API_DONE;
+	if (!api_etag(rq, rs, r.revision)) {
+		v = role_repr(r.role_json, r.score_json, r.revision, r.created_at, r.updated_at);
+		api_json(rs, v ? 200 : 500, v);
+	}
+	api_cacheable(rq, rs);
+	store_role_release(&r);
+	return API_DONE;
+}
+
+int api_roles_score(struct api_request *rq, struct api_response *rs)
+{
+	struct store_role r;
+
+	if (load_role(rq, rs, &r))
+		return API_DONE;
+	if (!api_etag(rq, rs, r.revision)) {
+		rs->status = 200;
+		rs->content_type = "application/json";
+		buf_adds(&rs->body, r.score_json);
+		buf_addc(&rs->body, '\n');
+	}
+	api_cacheable(rq, rs);
+	store_role_release(&r);
+	return API_DONE;
+}
+
+static double round4(double x)
+{
+	return round(x * 10000.0) / 10000.0;
+}
+
+/* GET /roles/{slug}/tasks|evidence|barriers|protective|growth|override */
+int api_roles_part_get(struct api_request *rq, struct api_response *rs)
+{
+	const char *part = api_route_part(rq);
+	struct store_role r;
+	json_t *role = NULL, *score = NULL, *a, *v;
+	size_t i;
+
+	if (load_role(rq, rs, &r))
+		return API_DONE;
+	if (api_etag(rq, rs, r.revision))
+		goto out;
+	role = loads(r.role_json);
+	score = loads(r.score_json);
+	a = json_object_get(role, "assessment");
+	if (!a || !score) {
+		api_problem_rc(rs, RC_IO, "stored role unreadable");
+		goto out;
+	}
+	v = json_pack("{s:s, s:i}", "role", r.slug, "revision", r.revision);
+	if (!strcmp(part, "tasks")) {
+		json_t *tasks = json_deep_copy(json_object_get(a, "tasks")), *t;
+
+		json_array_foreach(tasks, i, t) {
+			double share = json_number_value(json_object_get(t, "time_share"));
+			json_int_t s = json_integer_value(json_object_get(t, "score"));
+			const char *impact = s >= 4 ? "displaced" : s >= 2 ? "augmented" : "not_involved";
+
+			json_object_set_new(t, "impact", json_string(impact));
+			json_object_set_new(t, "weighted", json_real(round4(share / 100.0 * (double)s)));
+		}
+		json_object_set_new(v, "tasks", tasks);
+		json_object_set(v, "weighted_task_score", json_object_get(score, "weighted_task_score"));
+		json_object_set(v, "task_resistance", json_object_get(score, "task_resistance"));
+	} else if (!strcmp(part, "growth")) {
+		json_t *g = json_object_get(score, "growth");
+
+		json_object_set(v, "growth", json_object_get(a, "growth"));
+		json_object_set(v, "modifier", json_object_get(g, "modifier"));
+		json_object_set(v, "wording", json_object_get(g, "wording"));
+	} else if (!strcmp(part, "override")) {
+		json_object_set(v, "override", json_object_get(a, "override"));
+	} else {
+		/* evidence, barriers, protective: the dimensions and the block's summary. */
+		json_t *sum = json_object_get(score, part);
+		const char *k;
+		json_t *x;
+
+		json_object_set(v, part, json_object_get(a, part));
+		json_object_foreach(sum, k, x)
+			json_object_set(v, k, x);
+	}
+	api_json(rs, 200, v);
+out:
+	api_cacheable(rq, rs);
+	json_decref(role);
+	json_decref(score);
+	store_role_release(&r);
+	return API_DONE;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Lists
+ */
+
+struct list_ctx {
+	json_t *items;
+};
+
+static int list_row(void *ctx, const struct store_role *r)
+{
+	struct list_ctx *c = ctx;
+	json_t *score = loads(r->score_json);
+	json_t *role = loads(r->role_json);
+	json_t *item;
+
+	item = json_pack("{s:s, s:s, s:O?, s:O?, s:f, s:s, s:s?, s:i, s:s?}", "slug", r->slug, "title",
+			 r->title, "category", json_object_get(role, "category"), "seniority",
+			 json_object_get(role, "seniority"), "score", r->score, "zone", r->zone, "label",
+			 r->label, "revision", r->revision, "updated_at", r->updated_at);
+	json_decref(score);
+	json_decref(role);
+	if (item)
+		json_array_append_new(c->items, item);
+	return 0;
+}
+
+static int parse_score_arg(struct api_request *rq, const char *name, int *has, double *out,
+			   struct scoring_errors *errs)
+{
+	const char *v = rq->query(rq->ctx, name);
+	char *end;
+
+	*has = 0;
+	if (!v)
+		return 0;
+	*out = strtod(v, &end);
+	if (end == v || *end || !isfinite(*out) || *out < 0 || *out > 100) {
+		scoring_errors_add(errs, name, "must be a number from 0 to 100");
+		return RC_INVALID;
+	}
+	*has = 1;
+	return 0;
+}
+
+int api_roles_list(struct api_request *rq, struct api_response *rs)
+{
+	struct store_role_query q;
+	struct scoring_errors errs;
+	struct list_ctx c = { NULL };
+	const char *sort = rq->query(rq->ctx, "sort");
+	int total = 0, rc;
+
+	memset(&q, 0, sizeof(q));
+	if (api_page(rq, rs, &q.limit, &q.offset))
+		return API_DONE;
+	scoring_errors_init(&errs);
+	q.q = rq->query(rq->ctx, "q");
+	if (q.q && !*q.q)
+		q.q = NULL;
+	if (q.q && strlen(q.q) > 200)
+		scoring_errors_add(&errs, "q", "must be at most 200 characters");
+	q.zone = rq->query(rq->ctx, "zone");
+	if (q.zone && strcmp(q.zone, "green") && strcmp(q.zone, "yellow") && strcmp(q.zone, "red"))
+		scoring_errors_add(&errs, "zone", "must be green, yellow or red");
+	parse_score_arg(rq, "min_score", &q.has_min, &q.min_score, &errs);
+	parse_score_arg(rq, "max_score", &q.has_max, &q.max_score, &errs);
+	if (!sort || !strcmp(sort, "title"))
+		q.sort = STORE_SORT_TITLE;
+	else if (!strcmp(sort, "score"))
+		q.sort = STORE_SORT_SCORE;
+	else if (!strcmp(sort, "-score"))
+		q.sort = STORE_SORT_SCORE_DESC;
+	else
+		scoring_errors_add(&errs, "sort", "must be score, -score or title");
+	if (errs.n) {
+		api_problem_errors(rs, &errs);
+		return API_DONE;
+	}
+	c.items = json_array();
+	rc = store_roles_list(rq->api->store, &q, list_row, &c, &total);
+	if (rc) {
+		json_decref(c.items);
+		api_problem_rc(rs, rc, NULL);
+		return API_DONE;
+	}
+	api_json(rs, 200, api_list(rq, c.items, total, q.limit, q.offset));
+	api_cacheable(rq, rs);
+	return API_DONE;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Revisions
+ */
+
+struct rev_ctx {
+	json_t *items;
+};
+
+static json_t *revision_summary(const struct store_revision *r)
+{
+	json_t *changed = loads(r->changed_json);
+
+	return json_pack("{s:i, s:f, s:s, s:s?, s:s?, s:o, s:s?, s:s?}", "revision", r->revision,
+			 "score", r->score, "zone", r->zone, "label", r->label, "reason", r->reason,
+			 "changed", changed ? changed : json_array(), "created_at", r->created_at,
+			 "actor", r->actor);
+}
+
+static int rev_row(void *ctx, const struct store_revision *r)
+{
+	struct rev_ctx *c = ctx;
+	json_t *item = revision_summary(r);
+
+	if (item)
+		json_array_append_new(c->items, item);
+	return 0;
+}
+
+int api_roles_revisions(struct api_request *rq, struct api_response *rs)
+{
+	struct store_role r;
+	struct rev_ctx c;
+	int limit, offset, total = 0, rc;
+
+	if (api_page(rq, rs, &limit, &offset))
+		return API_DONE;
+	if (load_role(rq, rs, &r))
+		return API_DONE;
+	if (api_etag(rq, rs, r.revision))
+		goto out;
+	c.items = json_array();
+	rc = store_revisions_list(rq->api->store, r.slug, limit, offset, rev_row, &c, &total);
+	if (rc) {
+		json_decref(c.items);
+		api_problem_rc(rs, rc, NULL);
+		goto out;
+	}
+	api_json(rs, 200, api_list(rq, c.items, total, limit, offset));
+out:
+	api_cacheable(rq, rs);
+	store_role_release(&r);
+	return API_DONE;
+}
+
+int api_roles_revision(struct api_request *rq, struct api_response *rs)
+{
+	struct store_role r;
+	struct store_revision rev;
+	char *end;
+	long n = strtol(rq->params[1], &end, 10);
+	json_t *v, *role;
+	int rc;
+
+	if (load_role(rq, rs, &r))
+		return API_DONE;
+	if (*end || end == rq->params[1] || n < 1 || n > 1000000000) {
+		api_problem(rs, 404, "not-found", "Not found", "revisions are numbered from 1");
+		goto out;
+	}
+	memset(&rev, 0, sizeof(rev));
+	rc = store_revision_get(rq->api->store, r.slug, (int)n, &rev);
+	if (rc) {
+		api_problem_rc(rs, rc, rc == RC_NOTFOUND ? "this role has no such revision" : NULL);
+		goto out;
+	}
+	/* A past revision never changes: its ETag is its own number. */
+	if (!api_etag(rq, rs, rev.revision)) {
+		v = revision_summary(&rev);
+		role = loads(rev.role_json);
+		json_object_set_new(v, "assessment", json_incref(json_object_get(role, "assessment")));
+		json_object_set_new(v, "role", role ? role : json_null());
+		json_object_set_new(v, "score", loads(rev.score_json));
+		api_json(rs, 200, v);
+	}
+	store_revision_release(&rev);
+out:
+	api_cacheable(rq, rs);
+	store_role_release(&r);
+	return API_DONE;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Writes
+ */
+
+enum write_kind { W_CREATE, W_REPLACE, W_PART, W_ARCHIVE };
+
+struct write_op {
+	enum write_kind kind;
+	enum scoring_part part;
+	const char *part_key; /* the body member that holds the part */
+	char *slug;
+	json_t *body;         /* owned */
+	char *if_match;
+	char *actor;
+	struct scoring_errors errs;
+	char detail[256];
+	json_t *result;       /* built in the job */
+	char *location;
+};
+
+static void op_free(void *arg)
+{
+	struct write_op *op = arg;
+
+	if (!op)
+		return;
+	free(op->slug);
+	json_decref(op->body);
+	free(op->if_match);
+	free(op->actor);
+	json_decref(op->result);
+	free(op->location);
+	free(op);
+}
+
+/* The body's optional top-level "reason": a string of at most 1000 characters, or null. */
+static int take_reason(json_t *body, char **reason, struct scoring_errors *errs)
+{
+	json_t *r = json_object_get(body, "reason");
+
+	*reason = NULL;
+	if (!r || json_is_null(r))
+		goto out;
+	if (!json_is_string(r) || json_string_length(r) > 1000) {
+		scoring_errors_add(errs, "reason", "must be a string of at most 1000 characters");
+		return RC_INVALID;
+	}
+	*reason = strdup(json_string_value(r));
+out:
+	json_object_del(body, "reason");
+	return 0;
+}
+
+/* Fills the alias arrays of w from the normalized role; they point into role. */
+static int aliases_of(json_t *role, const char *slug, struct store_role_write *w, char (*slugs)[128],
+		      const char **slug_ptrs, const char **names, int max)
+{
+	json_t *aliases = json_object_get(role, "aliases"), *a;
+	size_t i;
+	int n = 0, j;
+
+	json_array_foreach(aliases, i, a) {
+		int dup = 0;
+
+		if (n >= max)
+			break;
+		if (assessment_slugify(json_string_value(a), slugs[n], 128))
+			continue;
+		if (!strcmp(slugs[n], slug))
+			continue;
+		for (j = 0; j < n; j++)
+			dup |= !strcmp(slugs[j], slugs[n]);
+		if (dup)
+			continue;
+		slug_ptrs[n] = slugs[n];
+		names[n] = json_string_value(a);
+		n++;
+	}
+	w->alias_slugs = slug_ptrs;
+	w->alias_names = names;
+	w->n_aliases = n;
+	return 0;
+}
+
+#define MAX_ALIASES 64
+
+/*
+ * Stores `role` (normalized, its numbers in *in) as revision `revision` of slug, with the
+ * score recomputed, and queues the events. prev is NULL for a new role. Fills op->result.
+ */
+static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role,
+			  const struct scoring_input *in, int revision, const struct store_role *prev,
+			  json_t *changes, const char *reason)
+{
+	struct scoring_result res;
+	struct store_role_write w;
+	char alias_slugs[MAX_ALIASES][128];
+	const char *alias_ptrs[MAX_ALIASES], *alias_names[MAX_ALIASES];
+	const char *title = json_string_value(json_object_get(role, "title"));
+	const char *now = store_tx_now(tx);
+	json_t *block = NULL;
+	char *role_text = NULL, *score_text = NULL, *changes_text = NULL;
+	struct api_event_state ev_prev, ev_cur;
+	int rc, score_changed;
+
+	rc = scoring_eval(in, &res);
+	if (rc)
+		goto out;
+	block = assessment_score_block(&res, op->slug, title, revision, now);
+	assessment_score_block_set_reason(block, role);
+	role_text = assessment_dumps(role);
+	score_text = assessment_dumps(block);
+	changes_text = assessment_dumps(changes);
+	rc = RC_NOMEM;
+	if (!block || !role_text || !score_text || !changes_text)
+		goto out;
+	memset(&w, 0, sizeof(w));
+	w.slug = op->slug;
+	w.title = title;
+	w.role_json = role_text;
+	w.score_json = score_text;
+	w.score = res.published.score;
+	w.zone = scoring_zone_name(res.published.zone);
+	w.label = res.published.label;
+	aliases_of(role, op->slug, &w, alias_slugs, alias_ptrs, alias_names, MAX_ALIASES);
+	w.reason = reason;
+	w.changed_json = changes_text;
+	w.actor = op->actor;
+	w.revision = revision;
+	rc = prev ? store_tx_role_update(tx, &w) : store_tx_role_create(tx, &w);
+	if (rc) {
+		if (rc == RC_CONFLICT)
+			snprintf(op->detail, sizeof(op->detail), "%s",
+				 prev ? "an alias is taken by another role"
+				      : "the slug or one of the aliases is taken by another role");
+		goto out;
+	}
+	ev_cur.score = res.published.score;
+	ev_cur.zone = w.zone;
+	ev_cur.label = w.label;
+	ev_cur.revision = revision;
+	if (prev) {
+		ev_prev.score = prev->score;
+		ev_prev.zone = prev->zone;
+		ev_prev.label = prev->label;
+		ev_prev.revision = prev->revision;
+	}
+	rc = api_webhooks_queue_revision(tx, op->slug, title, prev ? &ev_prev : NULL, &ev_cur, reason);
+	if (rc)
+		goto out;
+	if (op->actor)
+		store_tx_token_touch(tx, op->actor);
+	score_changed = !prev || fabs(prev->score - res.published.score) > 1e-9;
+	if (op->kind == W_CREATE) {
+		op->result = role_repr(role_text, score_text, revision, now, now);
+	} else {
+		op->result = json_pack("{s:i, s:O, s:b, s:b, s:O}", "revision", revision, "score", block,
+				       "changed", 1, "score_changed", score_changed, "changes", changes);
+	}
+	rc = op->result ? RC_OK : RC_NOMEM;
+out:
+	json_decref(block);
+	free(role_text);
+	free(score_text);
+	free(changes_text);
+	return rc;
+}
+
+/* The answer to a write that changes nothing: the current revision and score. */
+static int unchanged(struct write_op *op, const struct store_role *cur)
+{
+	json_t *block = loads(cur->score_json);
+
+	op->result = json_pack("{s:i, s:o, s:b, s:b, s:[]}", "revision", cur->revision, "score",
+			       block ? block : json_null(), "changed", 0, "score_changed", 0, "changes");
+	return RC_UNCHANGED;
+}
+
+static int create_job(struct store_tx *tx, void *arg)
+{
+	struct write_op *op = arg;
+	struct scoring_input in;
+	json_t *role = NULL, *changes = NULL;
+	char *reason = NULL;
+	int rc;
+
+	scoring_errors_init(&op->errs);
+	take_reason(op->body, &reason, &op->errs);
+	rc = assessment_read_role(op->body, ASSESSMENT_REQUIRE_SLUG, &in, &role, &op->errs);
+	if (rc || op->errs.n) {
+		rc = RC_INVALID;
+		goto out;
+	}
+	op->slug = strdup(json_string_value(json_object_get(role, "slug")));
+	changes = json_array();
+	rc = write_revision(tx, op, role, &in, 1, NULL, changes, reason ? reason : "created");
+	if (!rc) {
+		struct buf loc = BUF_INIT(512);
+
+		buf_addf(&loc, "/roles/%s", op->slug);
+		op->location = buf_detach(&loc, NULL);
+	}
+out:
+	free(reason);
+	json_decref(role);
+	json_decref(changes);
+	return rc;
+}
+
+/* Replace, a part, archive: everything that starts from the current revision. */
+static int update_job(struct store_tx *tx, void *arg)
+{
+	struct write_op *op = arg;
+	struct store_role cur;
+	struct scoring_input in;
+	json_t *cur_role = NULL, *new_role = NULL, *norm = NULL, *changes = NULL;
+	char *reason = NULL;
+	int rc;
+
+	memset(&cur, 0, sizeof(cur));
+	scoring_errors_init(&op->errs);
+	rc = store_tx_role_get(tx, op->slug, &cur);
+	if (rc)
+		goto out;
+	if (cur.archived) {
+		rc = RC_NOTFOUND;
+		goto out;
+	}
+	if (!api_if_match_ok(op->if_match, cur.revision)) {
+		snprintf(op->detail, sizeof(op->detail),
+			 "If-Match does not name the current revision \"r%d\"", cur.revision);
+		rc = RC_PRECONDITION;
+		goto out;
+	}
+	if (op->kind == W_ARCHIVE) {
+		rc = store_tx_role_archive(tx, op->slug);
+		goto out;
+	}
+	cur_role = loads(cur.role_json);
+	if (!cur_role || assessment_input(cur_role, &in)) {
+		rc = RC_IO;
+		goto out;
+	}
+	take_reason(op->body, &reason, &op->errs);
+	if (op->kind == W_REPLACE) {
+		json_t *slug = json_object_get(op->body, "slug");
+
+		if (slug && (!json_is_string(slug) || strcmp(json_string_value(slug), op->slug)))
+			scoring_errors_add(&op->errs, "slug", "must be the slug of the path, \"%s\"",
+					   op->slug);
+		json_object_del(op->body, "slug");
+		rc = assessment_read_role(op->body, 0, &in, &new_role, &op->errs);
+		if (!rc && !op->errs.n)
+			json_object_set_new(new_role, "slug", json_string(op->slug));
+	} else {
+		const char *k;
+		json_t *v, *part = NULL;
+
+		/* The body holds the part under its name, and perhaps a reason: nothing else. */
+		json_object_foreach(op->body, k, v) {
+			if (!strcmp(k, op->part_key))
+				part = v;
+			else
+				scoring_errors_add(&op->errs, k, "unknown field");
+		}
+		if (!part && op->part != SCORING_OVERRIDE)
+			scoring_errors_add(&op->errs, op->part_key, "is required");
+		else if (!part)
+			scoring_errors_add(&op->errs, op->part_key, "is required (null removes it)");
+		if (op->errs.n) {
+			rc = RC_INVALID;
+			goto out;
+		}
+		rc = assessment_read_part(op->part, part, op->part_key,
+					  json_object_get(cur_role, "assessment"), &in, &norm, &op->errs);
+		if (!rc && !op->errs.n) {
+			new_role = json_deep_copy(cur_role);
+			json_object_set(new_role, "assessment", norm);
+			/* The override's own reason serves when the body gives none. */
+			if (!reason && op->part == SCORING_OVERRIDE && json_is_object(part) &&
+			    json_is_string(json_object_get(part, "reason")))
+				reason = strdup(json_string_value(json_object_get(part, "reason")));
+		}
+	}
+	if (rc || op->errs.n || !new_role) {
+		rc = op->errs.n ? RC_INVALID : rc ? rc : RC_NOMEM;
+		goto out;
+	}
+	changes = assessment_diff(cur_role, new_role);
+	if (!changes) {
+		rc = RC_NOMEM;
+		goto out;
+	}
+	if (!json_array_size(changes)) {
+		rc = unchanged(op, &cur);
+		goto out;
+	}
+	rc = write_revision(tx, op, new_role, &in, cur.revision + 1, &cur, changes, reason);
+out:
+	free(reason);
+	json_decref(cur_role);
+	json_decref(new_role);
+	json_decref(norm);
+	json_decref(changes);
+	store_role_release(&cur);
+	return rc;
+}
+
+static void write_finish(struct api_request *rq, struct api_response *rs, int rc, void *arg)
+{
+	struct write_op *op = arg;
+
+	(void)rq;
+	if (rc == RC_OK && op->kind == W_ARCHIVE) {
+		rs->status = 204;
+		return;
+	}
+	if ((rc == RC_OK || rc == RC_UNCHANGED) && op->result) {
+		api_json(rs, op->kind == W_CREATE ? 201 : 200, json_incref(op->result));
+		if (op->location)
+			api_header(rs, "Location", op->location);
+		if (op->kind != W_CREATE) {
+			char tag[32];
+
+			snprintf(tag, sizeof(tag), "\"r%d\"",
+				 (int)json_integer_value(json_object_get(op->result, "revision")));
+			api_header(rs, "ETag", tag);
+		} else {
+			char tag[32];
+
+			snprintf(tag, sizeof(tag), "\"r%d\"", 1);
+			api_header(rs, "ETag", tag);
+		}
+		return;
+	}
+	if (rc == RC_INVALID && op->errs.n) {
+		api_problem_errors(rs, &op->errs);
+		return;
+	}
+	if (rc == RC_NOTFOUND) {
+		api_problem(rs, 404, "not-found", "Not found", "no role has this slug");
+		return;
+	}
+	api_problem_rc(rs, rc, op->detail[0] ? op->detail : NULL);
+}
+
+/* Common start of every role write: token, body (when the write has one), the op. */
+static int start_write(struct api_request *rq, struct api_response *rs, enum write_kind kind,
+		       enum scoring_part part, const char *part_key, int has_body)
+{
+	struct write_op *op;
+	json_t *body = NULL;
+	const char *if_match;
+
+	if (api_require_token(rq, rs))
+		return API_DONE;
+	if (has_body && api_body_json(rq, rs, &body))
+		return API_DONE;
+	op = calloc(1, sizeof(*op));
+	if (!op) {
+		json_decref(body);
+		api_problem_rc(rs, RC_NOMEM, NULL);
+		return API_DONE;
+	}
+	op->kind = kind;
+	op->part = part;
+	op->part_key = part_key;
+	op->body = body ? body : json_object();
+	op->actor = rq->actor ? strdup(rq->actor) : NULL;
+	if_match = rq->header(rq->ctx, "If-Match");
+	op->if_match = if_match ? strdup(if_match) : NULL;
+	if (kind != W_CREATE) {
+		/* A write to an alias or an unknown slug: answer as a read would (308, 404). */
+		struct store_role r;
+
+		if (load_role(rq, rs, &r)) {
+			op_free(op);
+			return API_DONE;
+		}
+		op->slug = strdup(r.slug);
+		store_role_release(&r);
+	}
+	return api_defer(rq, kind == W_CREATE ? create_job : update_job, op, write_finish, op_free);
+}
+
+int api_roles_create(struct api_request *rq, struct api_response *rs)
+{
+	return start_write(rq, rs, W_CREATE, SCORING_ALL, NULL, 1);
+}
+
+int api_roles_replace(struct api_request *rq, struct api_response *rs)
+{
+	return start_write(rq, rs, W_REPLACE, SCORING_ALL, NULL, 1);
+}
+
+int api_roles_archive(struct api_request *rq, struct api_response *rs)
+{
+	return start_write(rq, rs, W_ARCHIVE, SCORING_ALL, NULL, 0);
+}
+
+int api_roles_part_put(struct api_request *rq, struct api_response *rs)
+{
+	const char *part = api_route_part(rq);
+	enum scoring_part p = !strcmp(part, "tasks")        ? SCORING_TASKS
+			      : !strcmp(part, "barriers")   ? SCORING_BARRIERS
+			      : !strcmp(part, "protective") ? SCORING_PROTECTIVE
+			      : !strcmp(part, "growth")     ? SCORING_GROWTH
+							    : SCORING_OVERRIDE;
+
+	return start_write(rq, rs, W_PART, p, part, 1);
+}
+
+int api_roles_evidence_post(struct api_request *rq, struct api_response *rs)
+{
+	return start_write(rq, rs, W_PART, SCORING_EVIDENCE, "dimensions", 1);
+}
+
+int api_roles_override_delete(struct api_request *rq, struct api_response *rs)
+{
+	struct write_op *op;
+	int r = start_write(rq, rs, W_PART, SCORING_OVERRIDE, "override", 0);
+
+	if (r != API_DEFER)
+		return r;
+	op = rq->deferred->arg;
+	json_object_set_new(op->body, "override", json_null());
+	json_object_set_new(op->body, "reason", json_string("override removed"));
+	return r;
+}
+
+/* Loads the default data into an empty database as revision 1 of its role. */
+int api_seed(struct api *a, const char *json_text)
+{
+	struct write_op *op = calloc(1, sizeof(*op));
+	int rc;
+
+	if (!op)
+		return RC_NOMEM;
+	op->kind = W_CREATE;
+	op->body = json_loads(json_text, 0, NULL);
+	if (!op->body) {
+		op_free(op);
+		return RC_INVALID;
+	}
+	json_object_set_new(op->body, "reason", json_string("default data"));
+	rc = store_write(a->store, create_job, op);
+	op_free(op);
+	return rc;
+}

@@ -1,0 +1,186 @@
+/* log.c: see log.h. Each thread's buffer has its own lock, taken by that thread and by the
+ * flusher only, so threads never wait on each other to log. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/log.h"
+#include "util/buf.h"
+#include "util/clock.h"
+
+#define LOG_FLUSH_BYTES (32 * 1024)
+#define LOG_FLUSH_MS 200
+
+struct log_buf {
+	pthread_mutex_t lock;
+	struct buf b;
+	struct log_buf *next;
+};
+
+static int log_json;
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_buf *all_bufs;
+static pthread_t flusher;
+static int flusher_running;
+static volatile int flusher_stop;
+static __thread struct log_buf *mine;
+
+static void write_all(const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(2, p, n);
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void flush_one(struct log_buf *lb)
+{
+	pthread_mutex_lock(&lb->lock);
+	if (lb->b.len) {
+		write_all(lb->b.data, lb->b.len);
+		buf_reset(&lb->b);
+	}
+	pthread_mutex_unlock(&lb->lock);
+}
+
+static void flush_all(void)
+{
+	struct log_buf *lb;
+
+	pthread_mutex_lock(&list_lock);
+	for (lb = all_bufs; lb; lb = lb->next)
+		flush_one(lb);
+	pthread_mutex_unlock(&list_lock);
+}
+
+static void *flusher_main(void *arg)
+{
+	struct timespec ts = { 0, LOG_FLUSH_MS * 1000000L };
+
+	(void)arg;
+	while (!flusher_stop) {
+		nanosleep(&ts, NULL);
+		flush_all();
+	}
+	return NULL;
+}
+
+int log_start(int json)
+{
+	log_json = json;
+	flusher_stop = 0;
+	if (pthread_create(&flusher, NULL, flusher_main, NULL))
+		return -1;
+	flusher_running = 1;
+	return 0;
+}
+
+void log_stop(void)
+{
+	struct log_buf *lb, *next;
+
+	if (flusher_running) {
+		flusher_stop = 1;
+		pthread_join(flusher, NULL);
+		flusher_running = 0;
+	}
+	flush_all();
+	/* Buffers of threads that have ended are freed here; the pool threads are gone by now. */
+	pthread_mutex_lock(&list_lock);
+	for (lb = all_bufs; lb; lb = next) {
+		next = lb->next;
+		buf_release(&lb->b);
+		pthread_mutex_destroy(&lb->lock);
+		free(lb);
+	}
+	all_bufs = NULL;
+	pthread_mutex_unlock(&list_lock);
+	mine = NULL;
+}
+
+static struct log_buf *my_buf(void)
+{
+	if (mine)
+		return mine;
+	mine = calloc(1, sizeof(*mine));
+	if (!mine)
+		return NULL;
+	pthread_mutex_init(&mine->lock, NULL);
+	buf_init(&mine->b, 4 * LOG_FLUSH_BYTES);
+	pthread_mutex_lock(&list_lock);
+	mine->next = all_bufs;
+	all_bufs = mine;
+	pthread_mutex_unlock(&list_lock);
+	return mine;
+}
+
+/* Appends s as the inside of a JSON string. */
+static void json_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			buf_addc(b, '\\'), buf_addc(b, (char)c);
+		else if (c < 0x20)
+			buf_addf(b, "\\u%04x", c);
+		else
+			buf_addc(b, (char)c);
+	}
+}
+
+void log_request(const char *method, const char *path, int status, int64_t duration_us)
+{
+	struct log_buf *lb = my_buf();
+	char now[CLOCK_ISO_LEN];
+
+	if (!lb)
+		return;
+	clock_iso_now(now);
+	pthread_mutex_lock(&lb->lock);
+	if (log_json) {
+		buf_addf(&lb->b, "{\"time\":\"%s\",\"method\":\"", now);
+		json_escape(&lb->b, method);
+		buf_adds(&lb->b, "\",\"path\":\"");
+		json_escape(&lb->b, path);
+		buf_addf(&lb->b, "\",\"status\":%d,\"duration_ms\":%.3f}\n", status,
+			 (double)duration_us / 1000.0);
+	} else {
+		buf_addf(&lb->b, "%s %s %s %d %.3fms\n", now, method, path, status,
+			 (double)duration_us / 1000.0);
+	}
+	if (lb->b.len >= LOG_FLUSH_BYTES) {
+		write_all(lb->b.data, lb->b.len);
+		buf_reset(&lb->b);
+	}
+	pthread_mutex_unlock(&lb->lock);
+}
+
+void log_msg(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT(8192);
+	char now[CLOCK_ISO_LEN], msg[2048];
+	va_list ap;
+
+	/* Request lines gathered so far come first, so the log reads in order. */
+	flush_all();
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	clock_iso_now(now);
+	if (log_json) {
+		buf_addf(&b, "{\"time\":\"%s\",\"message\":\"", now);
+		json_escape(&b, msg);
+		buf_adds(&b, "\"}\n");
+	} else {
+		buf_addf(&b, "%s aijri: %s\n", now, msg);
+	}
+	write_all(buf_str(&b), b.len);
+	buf_release(&b);
+}
