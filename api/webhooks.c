@@ -151,8 +151,15 @@ static int url_ok(const char *url)
 	char *scheme = NULL, *host = NULL;
 	int ok = 0;
 
-	if (!u)
+	const char *sep = strstr(url, "://");
+	const char *c;
+
+	/* libcurl reads "https:///x" as host x; a URL with no authority is not one to accept. */
+	if (!u || !sep || sep[3] == '/' || sep[3] == '\0')
 		goto out;
+	for (c = url; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			goto out;
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
 		goto out;
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
