@@ -67,11 +67,13 @@ static json_t *loads(const char *text)
 static json_t *role_repr(const char *role_json, const char *score_json, int revision,
 			 const char *created_at, const char *updated_at)
 {
-	json_t *v = loads(role_json);
+	json_t *v = loads(role_json), *score = loads(score_json);
 
-	if (!v)
+	if (!v) {
+		json_decref(score);
 		return NULL;
-	json_object_set_new(v, "score", loads(score_json) ? loads(score_json) : json_null());
+	}
+	json_object_set_new(v, "score", score ? score : json_null());
 	json_object_set_new(v, "revision", json_integer(revision));
 	json_object_set_new(v, "created_at", json_string(created_at ? created_at : ""));
 	json_object_set_new(v, "updated_at", json_string(updated_at ? updated_at : ""));
@@ -805,5 +807,85 @@ int api_seed(struct api *a, const char *json_text)
 	json_object_set_new(op->body, "reason", json_string("default data"));
 	rc = store_write(a->store, create_job, op);
 	op_free(op);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Import (`aijri import`): many role bodies in one job, so that they land all or nothing.
+ */
+
+struct import_job {
+	json_t *const *roles;
+	size_t n;
+	size_t bad;                  /* the index that failed */
+	struct scoring_errors *errs; /* the caller's */
+};
+
+/* Each role goes through create_job, the very path of POST /roles, so that an imported role
+ * is stored, scored and announced to webhooks exactly as a created one would be. */
+static int import_job(struct store_tx *tx, void *arg)
+{
+	struct import_job *j = arg;
+	struct write_op *op = NULL;
+	size_t i;
+	int rc = RC_OK;
+
+	for (i = 0; i < j->n && !rc; i++) {
+		op = calloc(1, sizeof(*op));
+		if (!op) {
+			rc = RC_NOMEM;
+			break;
+		}
+		op->kind = W_CREATE;
+		op->body = json_deep_copy(j->roles[i]);
+		if (!op->body || json_object_set_new(op->body, "reason", json_string("imported"))) {
+			rc = RC_NOMEM;
+			goto next;
+		}
+		rc = create_job(tx, op);
+		if (rc) {
+			j->bad = i;
+			*j->errs = op->errs;
+			if (rc == RC_CONFLICT)
+				scoring_errors_add(j->errs, "slug", "%s: \"%s\"",
+						   op->detail[0] ? op->detail : "is taken",
+						   op->slug ? op->slug : "");
+		}
+next:
+		op_free(op);
+		op = NULL;
+	}
+	return rc;
+}
+
+int api_import_roles(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
+		     struct scoring_errors *errs)
+{
+	struct import_job j;
+	struct scoring_input in;
+	json_t *norm = NULL;
+	size_t i;
+	int rc = RC_OK;
+
+	scoring_errors_init(errs);
+	*bad_index = 0;
+	/* Every record is checked before the writer is asked for anything: a bad file then costs
+	 * no transaction, and the first bad record is named even when a later one is bad too. */
+	for (i = 0; i < n; i++) {
+		rc = assessment_read_role(roles[i], ASSESSMENT_REQUIRE_SLUG, &in, &norm, errs);
+		json_decref(norm);
+		norm = NULL;
+		if (rc || errs->n) {
+			*bad_index = i;
+			return RC_INVALID;
+		}
+	}
+	memset(&j, 0, sizeof(j));
+	j.roles = roles;
+	j.n = n;
+	j.errs = errs;
+	rc = store_write(s, import_job, &j);
+	if (rc)
+		*bad_index = j.bad;
 	return rc;
 }
