@@ -569,9 +569,30 @@ int api_webhooks_delete(struct api_request *rq, struct api_response *rs)
 	return defer(rq, rs, delete_job, j, delete_finish);
 }
 
+static int attempt_row(void *ctx, const struct store_delivery_attempt *a)
+{
+	json_t *o = json_pack("{s:i, s:s?, s:o, s:s?, s:o}", "attempt", a->attempt, "at", a->at,
+			      "status_code", a->status_code ? json_integer(a->status_code) : json_null(),
+			      "error", a->error, "duration_ms",
+			      a->duration_ms >= 0 ? json_integer(a->duration_ms) : json_null());
+
+	return json_array_append_new(ctx, o) ? RC_NOMEM : RC_OK;
+}
+
+/* A delivery with its attempt log ("attempt_log": every attempt, oldest first). */
 static int delivery_row(void *ctx, const struct store_delivery *d)
 {
-	return json_array_append_new(ctx, delivery_json(d)) ? RC_NOMEM : RC_OK;
+	struct store *s = ((void **)ctx)[1];
+	json_t *o = delivery_json(d), *log = json_array();
+
+	if (!o || !log) {
+		json_decref(o);
+		json_decref(log);
+		return RC_NOMEM;
+	}
+	store_delivery_attempts(s, d->id, attempt_row, log);
+	json_object_set_new(o, "attempt_log", log);
+	return json_array_append_new(((void **)ctx)[0], o) ? RC_NOMEM : RC_OK;
 }
 
 int api_webhooks_deliveries(struct api_request *rq, struct api_response *rs)
@@ -592,8 +613,12 @@ int api_webhooks_deliveries(struct api_request *rq, struct api_response *rs)
 	items = rc ? NULL : json_array();
 	if (!rc && !items)
 		rc = RC_NOMEM;
-	if (!rc)
-		rc = store_deliveries_list(s, rq->params[0], limit, offset, delivery_row, items, &total);
+	{
+		void *ctx[2] = { items, s };
+
+		if (!rc)
+			rc = store_deliveries_list(s, rq->params[0], limit, offset, delivery_row, ctx, &total);
+	}
 	if (rc) {
 		json_decref(items);
 		api_problem_rc(rs, rc, NULL);

@@ -387,6 +387,12 @@ static void finish(struct dispatcher *dp, struct flight *f, CURLcode res)
 	a.next_attempt = -1;
 	error[0] = '\0';
 	curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &code);
+	{
+		curl_off_t us = 0;
+
+		curl_easy_getinfo(f->h, CURLINFO_TOTAL_TIME_T, &us);
+		a.duration_ms = (int)(us / 1000);
+	}
 	if (res == CURLE_OK || (res == CURLE_WRITE_ERROR && f->capped && code > 0)) {
 		a.status_code = (int)code;
 		if (code >= 200 && code <= 299)

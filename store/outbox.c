@@ -607,7 +607,7 @@ int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 	tx->changed = 1;
 
 	st = store_stmt(c, "INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, "
-			   "error) VALUES (?1, ?2, ?3, ?4, ?5)");
+			   "error, duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 	if (!st) {
 		rc = RC_IO;
 		goto out;
@@ -618,6 +618,7 @@ int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 	if (a->status_code > 0)
 		sqlite3_bind_int(st, 4, a->status_code);
 	store_bind_text(st, 5, a->succeeded ? NULL : a->error);
+	sqlite3_bind_int(st, 6, a->duration_ms);
 	rc = step_done(c, st);
 	if (rc || !a->disable_webhook)
 		goto out;
@@ -714,4 +715,34 @@ int store_outbox_wait(struct store *s, int timeout_ms)
 	*flag = 0;
 	pthread_mutex_unlock(mu);
 	return woken ? 1 : 0;
+}
+
+int store_delivery_attempts(struct store *s, int64_t delivery_id,
+			    int (*row)(void *ctx, const struct store_delivery_attempt *a), void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	struct store_delivery_attempt a;
+	sqlite3_stmt *st;
+	int src, rc = RC_OK;
+
+	if (!c)
+		return RC_IO;
+	st = store_stmt(c, "SELECT attempt, at, status_code, error, duration_ms FROM delivery_attempts "
+			   "WHERE delivery_id = ?1 ORDER BY attempt");
+	if (!st)
+		return RC_IO;
+	sqlite3_bind_int64(st, 1, delivery_id);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		a.attempt = sqlite3_column_int(st, 0);
+		a.at = (const char *)sqlite3_column_text(st, 1);
+		a.status_code = sqlite3_column_int(st, 2);
+		a.error = (const char *)sqlite3_column_text(st, 3);
+		a.duration_ms = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 4);
+		if (row(ctx, &a))
+			break;
+	}
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		rc = store_sqlite_rc(c, src);
+	sqlite3_reset(st);
+	return rc;
 }

@@ -265,7 +265,19 @@ struct store_attempt {
 	int succeeded;
 	int64_t next_attempt; /* Unix seconds of the retry, or -1 when there is none (failed) */
 	int disable_webhook;  /* 410 Gone: disable the subscription */
+	int duration_ms;      /* how long the attempt took */
 };
+/* One attempt of a delivery, for the delivery log. */
+struct store_delivery_attempt {
+	int attempt;          /* 1, 2, ... */
+	const char *at;       /* RFC 3339 */
+	int status_code;      /* 0 when no answer */
+	const char *error;    /* NULL on success */
+	int duration_ms;      /* -1 when unknown */
+};
+/* Calls row() for each attempt of the delivery, oldest first. */
+int store_delivery_attempts(struct store *s, int64_t delivery_id,
+			    int (*row)(void *ctx, const struct store_delivery_attempt *a), void *ctx);
 /* Records the attempt: attempts+1, status, last code and error, the next attempt time. */
 int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a);
 /* Redelivery: a new pending delivery of the same event to the same subscription, due now;

@@ -361,6 +361,11 @@ def retries_keep_the_event_id():
             check(log and log[0].get("attempts") == 3, f"log {log}")
             check(log and log[0].get("last_status_code") == 200, "last code")
             check(log and log[0].get("next_attempt_at") is None, "no next attempt")
+            attempts = (log[0].get("attempt_log") if log else None) or []
+            check_eq([(a.get("attempt"), a.get("status_code")) for a in attempts],
+                     [(1, 500), (2, 500), (3, 200)], "the log shows every attempt")
+            check(attempts and attempts[0].get("error") == "HTTP 500" and attempts[2].get("error") is None,
+                  f"attempt errors {attempts}")
             m = srv.get("/metrics").body.decode(errors="replace")
             check('aijri_webhook_deliveries_total{outcome="retry"} 2' in m, "retry metric")
     finally:
