@@ -92,6 +92,16 @@ void api_request_release(struct api_request *rq);
 /* Loads a role body (the embedded default data) into the store as revision 1. */
 int api_seed(struct api *a, const char *json_text);
 
+/*
+ * `aijri import`: validates every role body of roles[0..n) as POST /roles does (slug
+ * required, unknown fields rejected), then creates them all as revision 1 in one store job:
+ * all or nothing. On failure returns the rc (RC_INVALID for a bad body, RC_CONFLICT for a
+ * slug or alias taken, by the database or by an earlier record), sets *bad_index to the first
+ * record that failed and lists its errors in errs; nothing is written.
+ */
+int api_import_roles(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
+		     struct scoring_errors *errs);
+
 /* The write generation: bumped after every commit that changed something. */
 uint64_t api_generation(struct api *a);
 

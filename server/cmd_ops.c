@@ -1,15 +1,726 @@
-/* cmd_ops.c: placeholder until the operations commands are written. */
+/*
+ * cmd_ops.c: the operator's commands on a database file.
+ *
+ *   aijri backup PATH [--force] [--db DB]   online, consistent copy (safe while serving)
+ *   aijri restore PATH [--db DB]            replace the database by a backup (never in use)
+ *   aijri export [FILE|-] [--db DB]         every live role body, one JSON line each
+ *   aijri import FILE|- [--db DB]           load role bodies, all or nothing
+ *
+ * What this file must never do: leave a half-written file where the operator asked for one
+ * (every output is written beside its target and renamed into place), or touch a database
+ * another process has open (restore and import take SQLite's own file locks first, so a
+ * running server and these commands cannot both hold the file).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <jansson.h>
+
+#include "api/api.h"
 #include "server/commands.h"
+#include "server/config.h"
+#include "store/store.h"
+#include "util/buf.h"
 
-static int todo(const char *what)
+#define PATH_LEN 4096
+/* A record of an import is a role body; the API takes none over 1 MiB, nor does import. */
+#define LINE_MAX_BYTES API_MAX_BODY
+/* Roles in one import: far above any real occupation list, low enough to bound memory. */
+#define IMPORT_MAX_ROLES 100000
+
+/* ---------------------------------------------------------------------------------------
+ * Files
+ */
+
+static int exists(const char *path)
 {
-	fprintf(stderr, "aijri: %s is not built yet\n", what);
-	return 1;
+	struct stat st;
+
+	return stat(path, &st) == 0;
 }
 
-int cmd_backup(int argc, char **argv) { (void)argc; (void)argv; return todo("backup"); }
-int cmd_restore(int argc, char **argv) { (void)argc; (void)argv; return todo("restore"); }
-int cmd_export(int argc, char **argv) { (void)argc; (void)argv; return todo("export"); }
-int cmd_import(int argc, char **argv) { (void)argc; (void)argv; return todo("import"); }
+/* path + suffix into out; 0, or RC_TOOLARGE when it does not fit. */
+static int path_join(char *out, size_t outlen, const char *path, const char *suffix)
+{
+	int n = snprintf(out, outlen, "%s%s", path, suffix);
+
+	return n < 0 || (size_t)n >= outlen ? RC_TOOLARGE : 0;
+}
+
+/* Makes a rename or link in path's directory durable: without this a crash can bring back
+ * the old name after the command said it was done. */
+static int fsync_dir_of(const char *path)
+{
+	char copy[PATH_LEN];
+	int fd, rc;
+
+	if (path_join(copy, sizeof(copy), path, ""))
+		return -1;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Creates a new empty file "<target><tag>XXXXXX" beside target (same file system, so that it
+ * can be renamed over target); its name goes to out. Returns the open fd or -1. */
+static int temp_beside(const char *target, const char *tag, char *out, size_t outlen)
+{
+	char suffix[64];
+
+	snprintf(suffix, sizeof(suffix), "%sXXXXXX", tag);
+	if (path_join(out, outlen, target, suffix)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return mkstemp(out);
+}
+
+static int copy_fd(int from, int to)
+{
+	static char chunk[1 << 16];
+	ssize_t n, w, off;
+
+	for (;;) {
+		n = read(from, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		for (off = 0; off < n; off += w) {
+			w = write(to, chunk + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w < 0)
+				return -1;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Is the database in use?
+ *
+ * A connection to a WAL database holds, for as long as it is open, a POSIX read lock on the
+ * SQLite lock bytes of the database file and on the "DMS" byte of its -shm file (measured:
+ * bytes 1073741826+510 of the .db and byte 128 of the .db-shm, for the whole life of an idle
+ * connection). Taking a write lock on both whole files therefore succeeds only when no other
+ * process has the database open, and while we hold it a server that starts gets SQLITE_BUSY
+ * instead of reading a file that is being replaced. These are the same lock family SQLite
+ * uses (fcntl, per process), which is why they see each other.
+ */
+
+struct db_lock {
+	int db_fd;
+	int shm_fd;
+};
+
+static void db_unlock(struct db_lock *l)
+{
+	/* Closing the descriptors drops the locks. */
+	if (l->db_fd >= 0)
+		close(l->db_fd);
+	if (l->shm_fd >= 0)
+		close(l->shm_fd);
+	l->db_fd = l->shm_fd = -1;
+}
+
+/* Takes the write lock on an open file; returns 0, or the pid holding a conflicting lock
+ * (-1 when it cannot be told). */
+static int lock_whole(int fd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid > 0)
+		return fl.l_pid;
+	return -1;
+}
+
+/* Locks db and db-shm (either may be absent). Returns 0; 1 with a message when in use or
+ * unreadable. */
+static int db_lock(const char *what, const char *db, struct db_lock *l)
+{
+	char shm[PATH_LEN];
+	int pid = 0, ret = 1;
+
+	l->db_fd = l->shm_fd = -1;
+	if (path_join(shm, sizeof(shm), db, "-shm")) {
+		fprintf(stderr, "aijri: %s: %s: path too long\n", what, db);
+		return 1;
+	}
+	l->db_fd = open(db, O_RDWR | O_CLOEXEC);
+	if (l->db_fd < 0 && errno != ENOENT) {
+		fprintf(stderr, "aijri: %s: %s: %s\n", what, db, strerror(errno));
+		goto out;
+	}
+	l->shm_fd = open(shm, O_RDWR | O_CLOEXEC);
+	if (l->shm_fd < 0 && errno != ENOENT) {
+		fprintf(stderr, "aijri: %s: %s: %s\n", what, shm, strerror(errno));
+		goto out;
+	}
+	if (l->db_fd >= 0)
+		pid = lock_whole(l->db_fd);
+	if (!pid && l->shm_fd >= 0)
+		pid = lock_whole(l->shm_fd);
+	if (pid) {
+		if (pid > 0)
+			fprintf(stderr, "aijri: %s: %s is in use by process %d (a running aijri serve?): "
+					"stop it first; nothing was changed\n", what, db, pid);
+		else
+			fprintf(stderr, "aijri: %s: %s is in use by another process: stop it first; "
+					"nothing was changed\n", what, db);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret)
+		db_unlock(l);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * backup
+ */
+
+static void backup_usage(void)
+{
+	fprintf(stderr, "usage: aijri backup PATH [--force] [--db DB]\n"
+			"  an online, consistent copy of DB (safe while the server runs);\n"
+			"  an existing PATH is replaced only with --force\n");
+}
+
+int cmd_backup(int argc, char **argv)
+{
+	struct store *s = NULL;
+	char db[PATH_LEN], tmp[PATH_LEN] = "", err[512];
+	const char *path = NULL;
+	int i, force = 0, fd = -1, ret = 1, rc;
+
+	argc = config_db_arg(argc, argv, db, sizeof(db));
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--force")) {
+			force = 1;
+		} else if (argv[i][0] == '-' || path) {
+			backup_usage();
+			return 2;
+		} else {
+			path = argv[i];
+		}
+	}
+	if (!path) {
+		backup_usage();
+		return 2;
+	}
+	/* store_open would create an empty database: a typo in --db must not back that up. */
+	if (!exists(db)) {
+		fprintf(stderr, "aijri: backup: no database at %s\n", db);
+		return 1;
+	}
+	if (!force && exists(path)) {
+		fprintf(stderr, "aijri: backup: %s exists; use --force to replace it\n", path);
+		return 1;
+	}
+	fd = temp_beside(path, ".tmp-", tmp, sizeof(tmp));
+	if (fd < 0) {
+		fprintf(stderr, "aijri: backup: cannot create a file beside %s: %s\n", path,
+			strerror(errno));
+		tmp[0] = '\0';
+		goto out;
+	}
+	close(fd);
+	rc = store_open(db, &s, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "aijri: backup: %s\n", err);
+		goto out;
+	}
+	rc = store_backup(s, tmp, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "aijri: backup: %s\n", err);
+		goto out;
+	}
+	if (fsync_path(tmp)) {
+		fprintf(stderr, "aijri: backup: %s: %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	/* link() refuses an existing name atomically: a PATH that appeared meanwhile is kept. */
+	if (force ? rename(tmp, path) : link(tmp, path)) {
+		fprintf(stderr, "aijri: backup: cannot write %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	if (!force)
+		unlink(tmp);
+	tmp[0] = '\0';
+	fsync_dir_of(path);
+	fprintf(stderr, "aijri: backup of %s written to %s (schema version %d)\n", db, path,
+		store_schema_version(s));
+	ret = 0;
+out:
+	if (tmp[0])
+		unlink(tmp);
+	store_free(s);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * restore
+ */
+
+/* SQLite's file header: the magic string, and user_version (our schema version) as a
+ * big-endian integer at offset 60. */
+#define SQLITE_MAGIC "SQLite format 3"
+#define HEADER_LEN 100
+
+/* Reads the schema version from a database file's header without opening it with SQLite,
+ * so that a backup from a newer aijri is refused before anything could touch it. */
+static int header_version(const char *path, int fd, int *version)
+{
+	unsigned char h[HEADER_LEN];
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+
+	if (n != (ssize_t)sizeof(h) || memcmp(h, SQLITE_MAGIC, sizeof(SQLITE_MAGIC))) {
+		fprintf(stderr, "aijri: restore: %s is not an SQLite database\n", path);
+		return 1;
+	}
+	*version = (int)((unsigned)h[60] << 24 | (unsigned)h[61] << 16 | (unsigned)h[62] << 8 |
+			 (unsigned)h[63]);
+	return 0;
+}
+
+static void restore_usage(void)
+{
+	fprintf(stderr, "usage: aijri restore PATH [--db DB]\n"
+			"  replaces DB by the backup PATH; refused while DB is in use\n");
+}
+
+/* Gives the new file the old one's owner and mode, so that the service can still open it
+ * when an administrator restores as root. */
+static void keep_owner(int fd, const char *db)
+{
+	struct stat st;
+
+	if (stat(db, &st))
+		return;
+	if (fchown(fd, st.st_uid, st.st_gid)) {
+		/* Not root: the file is ours, as the old one presumably was. */
+	}
+	fchmod(fd, st.st_mode & 07777);
+}
+
+int cmd_restore(int argc, char **argv)
+{
+	struct db_lock lock = { -1, -1 };
+	struct store *s = NULL;
+	char db[PATH_LEN], tmp[PATH_LEN] = "", side[PATH_LEN], err[512];
+	const char *path = NULL;
+	int src = -1, dst = -1, version = 0, roles = 0, ret = 1, rc;
+
+	argc = config_db_arg(argc, argv, db, sizeof(db));
+	if (argc != 1 || argv[0][0] == '-') {
+		restore_usage();
+		return 2;
+	}
+	path = argv[0];
+	src = open(path, O_RDONLY | O_CLOEXEC);
+	if (src < 0) {
+		fprintf(stderr, "aijri: restore: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	if (header_version(path, src, &version))
+		goto out;
+	if (version > store_schema_latest()) {
+		fprintf(stderr, "aijri: restore: %s has schema version %d, newer than this aijri "
+				"knows (%d): use a newer aijri; nothing was changed\n",
+			path, version, store_schema_latest());
+		goto out;
+	}
+	if (version < 1) {
+		fprintf(stderr, "aijri: restore: %s is not an aijri database (schema version 0)\n",
+			path);
+		goto out;
+	}
+	/* Committed data of a copied live database may still be in its WAL, which a copy of the
+	 * main file alone would lose; `aijri backup` never leaves one. */
+	if (path_join(side, sizeof(side), path, "-wal") || exists(side)) {
+		fprintf(stderr, "aijri: restore: %s-wal exists, so %s alone is not the whole "
+				"database; take backups with `aijri backup`\n", path, path);
+		goto out;
+	}
+	if (db_lock("restore", db, &lock))
+		goto out;
+
+	/* Check a private copy, not the backup itself: opening migrates an older schema, and the
+	 * backup must stay as it was. The copy, once checked, is what gets renamed into place. */
+	dst = temp_beside(db, ".restore-", tmp, sizeof(tmp));
+	if (dst < 0) {
+		fprintf(stderr, "aijri: restore: cannot create a file beside %s: %s\n", db,
+			strerror(errno));
+		tmp[0] = '\0';
+		goto out;
+	}
+	if (copy_fd(src, dst) || fsync(dst)) {
+		fprintf(stderr, "aijri: restore: cannot copy %s to %s: %s\n", path, tmp,
+			strerror(errno));
+		goto out;
+	}
+	rc = store_open(tmp, &s, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "aijri: restore: %s (from %s)\n", err, path);
+		goto out;
+	}
+	rc = store_integrity_check(s, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "aijri: restore: %s fails the integrity check: %s; nothing was "
+				"changed\n", path, err);
+		goto out;
+	}
+	if (store_role_count_all(s, &roles))
+		roles = -1;
+	version = store_schema_version(s);
+	store_free(s);
+	s = NULL;
+	/* The last connection's close checkpoints and removes the WAL; one left behind means the
+	 * copy is not whole on its own. */
+	if (path_join(side, sizeof(side), tmp, "-wal") || exists(side)) {
+		fprintf(stderr, "aijri: restore: %s was not checkpointed; nothing was changed\n",
+			tmp);
+		goto out;
+	}
+	keep_owner(dst, db);
+	if (fsync(dst)) {
+		fprintf(stderr, "aijri: restore: %s: %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	/* A WAL left by a crashed server belongs to the old file: SQLite would replay it onto
+	 * the restored one. Both go before the rename, while our lock keeps everyone out. */
+	if (path_join(side, sizeof(side), db, "-wal") || (unlink(side) && errno != ENOENT) ||
+	    path_join(side, sizeof(side), db, "-shm") || (unlink(side) && errno != ENOENT)) {
+		fprintf(stderr, "aijri: restore: cannot remove %s: %s\n", side, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, db)) {
+		fprintf(stderr, "aijri: restore: cannot rename %s to %s: %s\n", tmp, db,
+			strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	fsync_dir_of(db);
+	fprintf(stderr, "aijri: restored %s from %s (schema version %d, %d roles, integrity ok)\n",
+		db, path, version, roles);
+	ret = 0;
+out:
+	store_free(s);
+	if (tmp[0]) {
+		unlink(tmp);
+		if (!path_join(side, sizeof(side), tmp, "-wal"))
+			unlink(side);
+		if (!path_join(side, sizeof(side), tmp, "-shm"))
+			unlink(side);
+	}
+	if (dst >= 0)
+		close(dst);
+	if (src >= 0)
+		close(src);
+	db_unlock(&lock);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * export
+ */
+
+struct export_ctx {
+	FILE *f;
+	int n;
+};
+
+static int export_row(void *ctx, const struct store_role *r)
+{
+	struct export_ctx *c = ctx;
+
+	/* role_json is the normalized body, compact and on one line: what import and POST
+	 * /roles take as they are. */
+	if (fputs(r->role_json, c->f) == EOF || fputc('\n', c->f) == EOF)
+		return RC_IO;
+	c->n++;
+	return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_ctx c = { NULL, 0 };
+	struct store *s = NULL;
+	char db[PATH_LEN], tmp[PATH_LEN] = "", err[512];
+	const char *file = NULL;
+	int fd, ret = 1, rc;
+
+	argc = config_db_arg(argc, argv, db, sizeof(db));
+	if (argc > 1 || (argc == 1 && argv[0][0] == '-' && argv[0][1])) {
+		fprintf(stderr, "usage: aijri export [FILE|-] [--db DB]\n");
+		return 2;
+	}
+	if (argc == 1 && strcmp(argv[0], "-"))
+		file = argv[0];
+	if (!exists(db)) {
+		fprintf(stderr, "aijri: export: no database at %s\n", db);
+		return 1;
+	}
+	rc = store_open(db, &s, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "aijri: export: %s\n", err);
+		goto out;
+	}
+	if (file) {
+		fd = temp_beside(file, ".tmp-", tmp, sizeof(tmp));
+		c.f = fd < 0 ? NULL : fdopen(fd, "w");
+		if (!c.f) {
+			fprintf(stderr, "aijri: export: cannot create a file beside %s: %s\n", file,
+				strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			else
+				tmp[0] = '\0';
+			goto out;
+		}
+	} else {
+		c.f = stdout;
+	}
+	rc = store_roles_each(s, export_row, &c);
+	if (rc || fflush(c.f) || ferror(c.f) || (file && fsync(fileno(c.f)))) {
+		fprintf(stderr, "aijri: export: %s\n", rc ? rc_str(rc) : strerror(errno));
+		goto out;
+	}
+	if (file) {
+		rc = fclose(c.f);
+		c.f = NULL;
+		if (rc || rename(tmp, file)) {
+			fprintf(stderr, "aijri: export: cannot write %s: %s\n", file, strerror(errno));
+			goto out;
+		}
+		tmp[0] = '\0';
+		fsync_dir_of(file);
+	}
+	fprintf(stderr, "aijri: exported %d roles\n", c.n);
+	ret = 0;
+out:
+	if (c.f && c.f != stdout)
+		fclose(c.f);
+	if (tmp[0])
+		unlink(tmp);
+	store_free(s);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * import
+ */
+
+/* Members that an export (ours or GET /export) adds to a role body: derived data that the
+ * import recomputes, so it is dropped rather than refused. */
+static const char *const derived_fields[] = { "score", "revision", "created_at", "updated_at" };
+
+struct records {
+	json_t **v;
+	int *line;
+	size_t n, cap;
+};
+
+static void records_release(struct records *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		json_decref(r->v[i]);
+	free(r->v);
+	free(r->line);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Takes the reference to v. */
+static int records_add(struct records *r, json_t *v, int line)
+{
+	json_t **nv;
+	int *nl;
+	size_t cap;
+
+	if (r->n == r->cap) {
+		cap = r->cap ? r->cap * 2 : 64;
+		nv = realloc(r->v, cap * sizeof(*nv));
+		if (nv)
+			r->v = nv;
+		nl = realloc(r->line, cap * sizeof(*nl));
+		if (nl)
+			r->line = nl;
+		if (!nv || !nl) {
+			json_decref(v);
+			return RC_NOMEM;
+		}
+		r->cap = cap;
+	}
+	r->v[r->n] = v;
+	r->line[r->n] = line;
+	r->n++;
+	return 0;
+}
+
+/* One line of input: parsed, checked to be an object, derived members dropped. Returns 0,
+ * or 2 with a message naming the line. Blank lines are skipped. */
+static int parse_line(const char *name, int lineno, const struct buf *line, struct records *r)
+{
+	json_error_t jerr;
+	json_t *v;
+	const char *p = buf_str(line);
+	size_t i;
+
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (!*p)
+		return 0;
+	v = json_loadb(buf_str(line), line->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!v) {
+		fprintf(stderr, "aijri: import: %s: line %d: malformed JSON at column %d: %s\n", name,
+			lineno, jerr.column, jerr.text);
+		return 2;
+	}
+	if (!json_is_object(v)) {
+		fprintf(stderr, "aijri: import: %s: line %d: must be a JSON object (a role body)\n",
+			name, lineno);
+		json_decref(v);
+		return 2;
+	}
+	for (i = 0; i < sizeof(derived_fields) / sizeof(derived_fields[0]); i++)
+		json_object_del(v, derived_fields[i]);
+	if (r->n >= IMPORT_MAX_ROLES) {
+		fprintf(stderr, "aijri: import: %s: line %d: more than %d roles\n", name, lineno,
+			IMPORT_MAX_ROLES);
+		json_decref(v);
+		return 2;
+	}
+	if (records_add(r, v, lineno)) {
+		fprintf(stderr, "aijri: import: out of memory\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* Reads every line of f into r. Returns 0, 1 on a read error, 2 on bad input. */
+static int read_records(FILE *f, const char *name, struct records *r)
+{
+	struct buf line = BUF_INIT(LINE_MAX_BYTES);
+	char chunk[8192];
+	int lineno = 1, ret = 0;
+	size_t n;
+
+	while (!ret && fgets(chunk, sizeof(chunk), f)) {
+		n = strlen(chunk);
+		if (buf_add(&line, chunk, n)) {
+			fprintf(stderr, "aijri: import: %s: line %d: longer than %d bytes\n", name,
+				lineno, LINE_MAX_BYTES);
+			ret = 2;
+			break;
+		}
+		if (n && chunk[n - 1] == '\n') {
+			ret = parse_line(name, lineno, &line, r);
+			buf_reset(&line);
+			lineno++;
+		}
+	}
+	if (!ret && ferror(f)) {
+		fprintf(stderr, "aijri: import: cannot read %s: %s\n", name, strerror(errno));
+		ret = 1;
+	}
+	/* The last line may lack its newline. */
+	if (!ret && line.len)
+		ret = parse_line(name, lineno, &line, r);
+	buf_release(&line);
+	return ret;
+}
+
+int cmd_import(int argc, char **argv)
+{
+	struct records recs = { NULL, NULL, 0, 0 };
+	struct scoring_errors errs;
+	struct db_lock lock = { -1, -1 };
+	struct store *s = NULL;
+	char db[PATH_LEN], err[512];
+	const char *name;
+	FILE *f = NULL;
+	size_t bad = 0;
+	int ret = 1, rc, i;
+
+	argc = config_db_arg(argc, argv, db, sizeof(db));
+	if (argc != 1 || (argv[0][0] == '-' && argv[0][1])) {
+		fprintf(stderr, "usage: aijri import FILE|- [--db DB]\n"
+				"  one role body per line (as `aijri export` writes them)\n");
+		return 2;
+	}
+	name = strcmp(argv[0], "-") ? argv[0] : "standard input";
+	f = strcmp(argv[0], "-") ? fopen(argv[0], "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "aijri: import: %s: %s\n", argv[0], strerror(errno));
+		goto out;
+	}
+	ret = read_records(f, name, &recs);
+	if (ret)
+		goto out;
+	ret = 1;
+	/* A running server caches its answers and learns of writes only from its own commits: it
+	 * would keep serving lists without the imported roles. Import into a stopped database,
+	 * or POST the roles to the running server. */
+	if (db_lock("import", db, &lock))
+		goto out;
+	rc = store_open(db, &s, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "aijri: import: %s\n", err);
+		goto out;
+	}
+	rc = api_import_roles(s, recs.v, recs.n, &bad, &errs);
+	if (rc == RC_INVALID || rc == RC_CONFLICT) {
+		fprintf(stderr, "aijri: import: %s: line %d: not a valid role body; nothing was "
+				"imported:\n", name, recs.line[bad]);
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "  %s: %s\n", errs.e[i].field, errs.e[i].message);
+		if (errs.dropped)
+			fprintf(stderr, "  (and %d more)\n", errs.dropped);
+		ret = 2;
+		goto out;
+	}
+	if (rc) {
+		fprintf(stderr, "aijri: import: %s: nothing was imported: %s\n", name, rc_str(rc));
+		goto out;
+	}
+	printf("imported %zu roles\n", recs.n);
+	ret = 0;
+out:
+	store_free(s);
+	db_unlock(&lock);
+	if (f && f != stdin)
+		fclose(f);
+	records_release(&recs);
+	return ret;
+}
