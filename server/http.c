@@ -45,6 +45,7 @@ struct http {
 	struct api *api;
 	struct store *store;
 	_Atomic int in_flight;
+	_Atomic int stopping;    /* set on SIGTERM: new requests are turned away */
 	pthread_rwlock_t cache_lock;
 	struct cache_entry *buckets[CACHE_BUCKETS];
 	int cache_entries;
@@ -317,6 +318,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (r->state == RQ_WAITING)
 		return MHD_YES; /* spurious call while suspended */
+	if (r->state == RQ_BODY && atomic_load(&h->stopping)) {
+		/* Shutting down: what is in flight finishes, what is new is turned away. */
+		struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+
+		if (!resp)
+			return MHD_NO;
+		MHD_add_response_header(resp, "Connection", "close");
+		MHD_add_response_header(resp, "Retry-After", "1");
+		ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+		MHD_destroy_response(resp);
+		return ret;
+	}
 	if (r->state == RQ_DONE) {
 		api_finish(&r->rq, r->job_rc, &r->rs);
 		return send_rs(r, method, url);
@@ -414,6 +427,7 @@ struct http *http_start(struct api *api, const struct config *cfg)
 	h->api = api;
 	h->store = api_store(api);
 	atomic_init(&h->in_flight, 0);
+	atomic_init(&h->stopping, 0);
 	pthread_rwlock_init(&h->cache_lock, NULL);
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
@@ -451,8 +465,12 @@ void http_stop(struct http *h, int timeout_ms)
 
 	if (!h)
 		return;
-	/* Stop accepting; let what is in flight, writes included, finish. */
-	MHD_quiesce_daemon(h->d);
+	/*
+	 * Turn new requests away and let what is in flight, suspended writes included, finish:
+	 * stopping the daemon with a connection still suspended is not allowed. (Not
+	 * MHD_quiesce_daemon: with a thread pool on epoll it aborted the process now and then.)
+	 */
+	atomic_store(&h->stopping, 1);
 	deadline = clock_mono_ms() + timeout_ms;
 	while (atomic_load(&h->in_flight) > 0 && clock_mono_ms() < deadline)
 		usleep(10000);
