@@ -85,12 +85,21 @@ unit-bins: $(UNITBIN)
 test: $(BIN) $(UNITBIN)
 	sh tests/run $(BIN) $(UNITBIN)
 
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/aijri
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	sed 's|/usr/local/bin/aijri|$(BINDIR)/aijri|' deploy/aijri.service > $(DESTDIR)$(SYSTEMDDIR)/aijri.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/aijri.service
+	install -D -m 0644 deploy/aijri.env.example $(DESTDIR)$(SYSCONFDIR)/aijri/aijri.env.example
+	install -D -m 0644 deploy/aijri.conf.example $(DESTDIR)$(SYSCONFDIR)/aijri/aijri.conf.example
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/aijri
+	rm -f $(DESTDIR)$(BINDIR)/aijri $(DESTDIR)$(SYSTEMDDIR)/aijri.service
+	rm -f $(DESTDIR)$(SYSCONFDIR)/aijri/aijri.env.example $(DESTDIR)$(SYSCONFDIR)/aijri/aijri.conf.example
 
 clean:
 	rm -rf build bin
