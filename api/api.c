@@ -756,8 +756,26 @@ void api_metrics_observe(struct api *a, const char *method, const char *route, i
 	atomic_fetch_add_explicit(&lat_count, 1, memory_order_relaxed);
 }
 
+/* A route template as a label value: "/roles/:slug/score". Braces inside label values are
+ * legal, but they trip the simple parsers that split a sample line at its first "}". */
+static const char *route_label(size_t r, char *out, size_t outlen)
+{
+	const char *p = r < N_ROUTES ? routes[r].pattern : route_unmatched;
+	size_t n = 0;
+
+	for (; *p && n + 1 < outlen; p++) {
+		if (*p == '{')
+			out[n++] = ':';
+		else if (*p != '}')
+			out[n++] = *p;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 void api_metrics_text(struct api *a, struct buf *out)
 {
+	char label[128];
 	size_t r, s, b;
 	uint64_t cum = 0;
 
@@ -770,11 +788,11 @@ void api_metrics_text(struct api *a, struct buf *out)
 				continue;
 			if (status_codes[s])
 				buf_addf(out, "aijri_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
-					 r < N_ROUTES ? routes[r].method : "", r < N_ROUTES ? routes[r].pattern : route_unmatched,
+					 r < N_ROUTES ? routes[r].method : "", route_label(r, label, sizeof(label)),
 					 status_codes[s], (unsigned long long)n);
 			else
 				buf_addf(out, "aijri_http_requests_total{method=\"%s\",route=\"%s\",status=\"other\"} %llu\n",
-					 r < N_ROUTES ? routes[r].method : "", r < N_ROUTES ? routes[r].pattern : route_unmatched,
+					 r < N_ROUTES ? routes[r].method : "", route_label(r, label, sizeof(label)),
 					 (unsigned long long)n);
 		}
 	}

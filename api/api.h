@@ -41,6 +41,7 @@ struct api_request {
 	struct api *api;
 	const char *method;   /* "GET", "HEAD", "POST", ... */
 	const char *path;     /* without the query string */
+	const char *query_string; /* "?a=1&b=2" re-encoded, or "" */
 	const char *body;     /* NULL when none */
 	size_t body_len;
 	int body_too_large;   /* set by the server when the body passed API_MAX_BODY */

@@ -21,7 +21,8 @@
 /* Limits on texts, in characters (code points): long enough for the seed's prose, short
  * enough that one body cannot fill the database. */
 #define AS_NAME_MAX 200
-#define AS_TEXT_MAX 10000
+/* Texts are bounded by the 1 MiB body limit, not by a limit of their own. */
+#define AS_TEXT_MAX (1024 * 1024)
 #define AS_SOURCE_TITLE_MAX 500
 #define AS_URL_MAX 2000
 #define AS_MAX_SOURCES 50

@@ -39,11 +39,24 @@ static int load_role(struct api_request *rq, struct api_response *rs, struct sto
 	if (rc == RC_OK)
 		store_role_release(r);
 	if (rc == RC_OK || rc == RC_NOTFOUND) {
-		if (store_alias_resolve(rq->api->store, slug, &target) == RC_OK) {
+		struct store_role t;
+
+		/* An alias answers only while its role is live. */
+		if (store_alias_resolve(rq->api->store, slug, &target) == RC_OK &&
+		    store_role_get(rq->api->store, target, &t) == RC_OK) {
 			struct buf loc = BUF_INIT(8192);
+			int live = !t.archived;
+
+			store_role_release(&t);
+			if (!live) {
+				free(target);
+				api_problem(rs, 404, "not-found", "Not found", "no role has this slug");
+				return RC_NOTFOUND;
+			}
 			/* The parameter was decoded; the rest of the raw path follows its segment. */
 			const char *rest = strchr(rq->path + strlen("/roles/"), '/');
-			buf_addf(&loc, "/roles/%s%s", target, rest ? rest : "");
+			buf_addf(&loc, "/roles/%s%s%s", target, rest ? rest : "",
+				 rq->query_string ? rq->query_string : "");
 			api_problem(rs, 308, "moved", "Permanent redirect",
 				    "this slug is an alias; the role is at the Location");
 			api_header(rs, "Location", buf_str(&loc));
@@ -51,6 +64,7 @@ static int load_role(struct api_request *rq, struct api_response *rs, struct sto
 			free(target);
 			return RC_NOTFOUND;
 		}
+		free(target);
 		api_problem(rs, 404, "not-found", "Not found", "no role has this slug");
 		return RC_NOTFOUND;
 	}
@@ -190,16 +204,12 @@ struct list_ctx {
 static int list_row(void *ctx, const struct store_role *r)
 {
 	struct list_ctx *c = ctx;
-	json_t *score = loads(r->score_json);
-	json_t *role = loads(r->role_json);
 	json_t *item;
 
-	item = json_pack("{s:s, s:s, s:O?, s:O?, s:f, s:s, s:s?, s:i, s:s?}", "slug", r->slug, "title",
-			 r->title, "category", json_object_get(role, "category"), "seniority",
-			 json_object_get(role, "seniority"), "score", r->score, "zone", r->zone, "label",
-			 r->label, "revision", r->revision, "updated_at", r->updated_at);
-	json_decref(score);
-	json_decref(role);
+	item = json_pack("{s:s, s:s, s:s?, s:s?, s:f, s:s, s:s?, s:i, s:s?}", "slug", r->slug, "title",
+			 r->title, "category", r->category, "seniority", r->seniority, "score",
+			 r->score, "zone", r->zone, "label", r->label, "revision", r->revision,
+			 "updated_at", r->updated_at);
 	if (item)
 		json_array_append_new(c->items, item);
 	return 0;
@@ -629,10 +639,11 @@ static int update_job(struct store_tx *tx, void *arg)
 			scoring_errors_add(&op->errs, op->part_key, "is required");
 		else if (!part)
 			scoring_errors_add(&op->errs, op->part_key, "is required (null removes it)");
-		if (op->errs.n) {
+		if (!part) {
 			rc = RC_INVALID;
 			goto out;
 		}
+		/* Read the part even after an unknown field, so every broken field is listed. */
 		rc = assessment_read_part(op->part, part, op->part_key,
 					  json_object_get(cur_role, "assessment"), &in, &norm, &op->errs);
 		if (!rc && !op->errs.n) {

@@ -108,21 +108,35 @@ struct key_ctx {
 	int n;
 };
 
+/* Appends s percent-encoded for a query string (the arguments arrive decoded). */
+static void add_encoded(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    strchr("-._~,", ch))
+			buf_addc(b, (char)ch);
+		else
+			buf_addf(b, "%%%02X", ch);
+	}
+}
+
 static enum MHD_Result key_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 {
 	struct key_ctx *c = cls;
 
 	(void)kind;
 	buf_addc(c->b, c->n++ ? '&' : '?');
-	buf_adds(c->b, k);
+	add_encoded(c->b, k);
 	if (v) {
 		buf_addc(c->b, '=');
-		buf_adds(c->b, v);
+		add_encoded(c->b, v);
 	}
 	return MHD_YES;
 }
 
-/* The cache key of a GET: the path and its query arguments. 0 on success. */
+/* The request's path and re-encoded query string ("/roles?q=a%20b"): the cache key of a GET,
+ * and where a redirect finds the query to keep. 0 on success. */
 static int cache_key(struct MHD_Connection *conn, const char *url, struct buf *b)
 {
 	struct key_ctx c = { b, 0 };
@@ -336,7 +350,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 
 	is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-	if (is_get && !cache_key(conn, url, &key) && serve_cached(r, method, url, buf_str(&key), &ret)) {
+	if (cache_key(conn, url, &key))
+		buf_reset(&key); /* too long to cache; the query string is then left out */
+	if (is_get && key.len && serve_cached(r, method, url, buf_str(&key), &ret)) {
 		buf_release(&key);
 		return ret;
 	}
@@ -344,6 +360,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	r->rq.api = h->api;
 	r->rq.method = method;
 	r->rq.path = url;
+	r->rq.query_string = key.len ? buf_str(&key) + strlen(url) : "";
 	r->rq.body = r->body.len ? r->body.data : NULL;
 	r->rq.body_len = r->body.len;
 	r->rq.body_too_large = r->too_large;

@@ -13,7 +13,7 @@
 
 #define ROLE_COLS \
 	"id, slug, title, role_json, score_json, score, zone, label, revision, archived, " \
-	"created_at, updated_at"
+	"created_at, updated_at, category, seniority"
 
 static const char SQL_ROLE_GET[] = "SELECT " ROLE_COLS " FROM roles WHERE slug = ?1";
 static const char SQL_ALIAS_RESOLVE[] =
@@ -30,7 +30,7 @@ static const char SQL_ALIAS_RESOLVE[] =
 	" AND (?4 IS NULL OR r.score <= ?4)"
 #define LIST_SELECT                                                                         \
 	"SELECT r.id, r.slug, r.title, NULL, r.score_json, r.score, r.zone, r.label, "      \
-	"r.revision, r.archived, r.created_at, r.updated_at" LIST_WHERE
+	"r.revision, r.archived, r.created_at, r.updated_at, r.category, r.seniority" LIST_WHERE
 
 static const char SQL_LIST_COUNT[] = "SELECT count(*)" LIST_WHERE;
 static const char SQL_LIST_TITLE[] =
@@ -92,6 +92,8 @@ void store_role_release(struct store_role *r)
 	free(r->label);
 	free(r->created_at);
 	free(r->updated_at);
+	free(r->category);
+	free(r->seniority);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -137,6 +139,8 @@ static int role_from_row(sqlite3_stmt *st, struct store_role *out)
 	out->archived = sqlite3_column_int(st, 9);
 	out->created_at = store_col_strdup(st, 10);
 	out->updated_at = store_col_strdup(st, 11);
+	out->category = store_col_strdup(st, 12);
+	out->seniority = store_col_strdup(st, 13);
 	if (!out->slug || !out->title || !out->score_json || !out->label || !out->created_at ||
 	    !out->updated_at || (sqlite3_column_type(st, 3) != SQLITE_NULL && !out->role_json)) {
 		store_role_release(out);

@@ -85,6 +85,8 @@ struct store_role {
 	int archived;
 	char *created_at;
 	char *updated_at;
+	char *category;   /* NULL when none */
+	char *seniority;  /* NULL when none */
 };
 void store_role_release(struct store_role *r);
 
