@@ -40,6 +40,21 @@ struct cache_entry {
 	struct cache_entry *next;
 };
 
+/*
+ * Every open connection, for what libmicrohttpd does not do by itself: its timeout only closes
+ * connections that are silent, so a client trickling one byte a second would keep one forever;
+ * and at its connection limit it stops accepting, leaving new clients hanging in the backlog.
+ * Here a request must arrive whole within the timeout of the connection going idle, and a
+ * connection over the limit is closed at once.
+ */
+struct tracked {
+	int fd;
+	_Atomic int64_t idle_since_ms; /* when the connection last went idle (opened, or answered) */
+	_Atomic int busy;              /* a request is being handled or answered */
+	int shut;
+	struct tracked *prev, *next;
+};
+
 struct http {
 	struct MHD_Daemon *d;
 	struct api *api;
@@ -49,6 +64,14 @@ struct http {
 	pthread_rwlock_t cache_lock;
 	struct cache_entry *buckets[CACHE_BUCKETS];
 	int cache_entries;
+	pthread_mutex_t conns_lock;
+	struct tracked *conns;
+	int n_conns;
+	int max_conns;
+	int64_t timeout_ms;
+	pthread_t reaper;
+	_Atomic int reaper_stop;
+	int reaper_running;
 };
 
 enum req_state { RQ_NEW, RQ_BODY, RQ_WAITING, RQ_DONE };
@@ -289,6 +312,89 @@ static int run_job(struct store_tx *tx, void *arg)
 	return r->job(tx, r->job_arg);
 }
 
+static struct tracked *tracked_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http *h = cls;
+	struct tracked *t = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		t = calloc(1, sizeof(*t));
+		if (!t || !ci)
+			goto fail;
+		t->fd = ci->connect_fd;
+		atomic_init(&t->idle_since_ms, clock_mono_ms());
+		atomic_init(&t->busy, 0);
+		pthread_mutex_lock(&h->conns_lock);
+		if (h->n_conns >= h->max_conns) {
+			/* Over the limit: close now rather than leave the client waiting. */
+			shutdown(t->fd, SHUT_RDWR);
+			t->shut = 1;
+		}
+		t->next = h->conns;
+		if (h->conns)
+			h->conns->prev = t;
+		h->conns = t;
+		h->n_conns++;
+		pthread_mutex_unlock(&h->conns_lock);
+		*socket_context = t;
+		return;
+fail:
+		free(t);
+		*socket_context = NULL;
+		return;
+	}
+	if (!t)
+		return;
+	/* libmicrohttpd reports the close before it closes the socket, so the reaper can never
+	 * shut down a descriptor that was reused. */
+	pthread_mutex_lock(&h->conns_lock);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		h->conns = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	h->n_conns--;
+	pthread_mutex_unlock(&h->conns_lock);
+	free(t);
+	*socket_context = NULL;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct http *h = arg;
+
+	while (!atomic_load(&h->reaper_stop)) {
+		int64_t now;
+		struct tracked *t;
+
+		usleep(250000);
+		now = clock_mono_ms();
+		pthread_mutex_lock(&h->conns_lock);
+		for (t = h->conns; t; t = t->next) {
+			if (t->shut || atomic_load(&t->busy) ||
+			    now - atomic_load(&t->idle_since_ms) <= h->timeout_ms)
+				continue;
+			shutdown(t->fd, SHUT_RDWR);
+			t->shut = 1;
+		}
+		pthread_mutex_unlock(&h->conns_lock);
+	}
+	return NULL;
+}
+
 static void job_done(void *arg, int rc)
 {
 	struct req *r = arg;
@@ -332,6 +438,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (r->state == RQ_WAITING)
 		return MHD_YES; /* spurious call while suspended */
+	if (r->state == RQ_BODY) {
+		struct tracked *t = tracked_of(conn);
+
+		if (t)
+			atomic_store(&t->busy, 1);
+	}
 	if (r->state == RQ_BODY && atomic_load(&h->stopping)) {
 		/* Shutting down: what is in flight finishes, what is new is turned away. */
 		struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -409,8 +521,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct http *h = cls;
 	struct req *r = *con_cls;
 
-	(void)conn;
 	(void)toe;
+	{
+		struct tracked *t = tracked_of(conn);
+
+		if (t) {
+			atomic_store(&t->idle_since_ms, clock_mono_ms());
+			atomic_store(&t->busy, 0);
+		}
+	}
 	if (!r)
 		return;
 	api_request_release(&r->rq);
@@ -445,6 +564,10 @@ struct http *http_start(struct api *api, const struct config *cfg)
 	h->store = api_store(api);
 	atomic_init(&h->in_flight, 0);
 	atomic_init(&h->stopping, 0);
+	atomic_init(&h->reaper_stop, 0);
+	pthread_mutex_init(&h->conns_lock, NULL);
+	h->max_conns = cfg->max_connections;
+	h->timeout_ms = (int64_t)cfg->connection_timeout * 1000;
 	pthread_rwlock_init(&h->cache_lock, NULL);
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
@@ -460,7 +583,9 @@ struct http *http_start(struct api *api, const struct config *cfg)
 				MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 				MHD_OPTION_THREAD_POOL_SIZE, threads,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+				/* A backstop only: the limit itself is kept in on_connection. */
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + 256,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
@@ -470,9 +595,12 @@ struct http *http_start(struct api *api, const struct config *cfg)
 		fprintf(stderr, "aijri: cannot listen on %s:%d (in use, or not allowed)\n", cfg->bind,
 			cfg->port);
 		pthread_rwlock_destroy(&h->cache_lock);
+		pthread_mutex_destroy(&h->conns_lock);
 		free(h);
 		return NULL;
 	}
+	if (pthread_create(&h->reaper, NULL, reaper_main, h) == 0)
+		h->reaper_running = 1;
 	return h;
 }
 
@@ -491,10 +619,14 @@ void http_stop(struct http *h, int timeout_ms)
 	deadline = clock_mono_ms() + timeout_ms;
 	while (atomic_load(&h->in_flight) > 0 && clock_mono_ms() < deadline)
 		usleep(10000);
+	atomic_store(&h->reaper_stop, 1);
+	if (h->reaper_running)
+		pthread_join(h->reaper, NULL);
 	MHD_stop_daemon(h->d);
 	pthread_rwlock_wrlock(&h->cache_lock);
 	cache_clear_locked(h);
 	pthread_rwlock_unlock(&h->cache_lock);
 	pthread_rwlock_destroy(&h->cache_lock);
+	pthread_mutex_destroy(&h->conns_lock);
 	free(h);
 }
