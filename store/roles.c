@@ -29,7 +29,7 @@ static const char SQL_ALIAS_RESOLVE[] =
 	" AND (?3 IS NULL OR r.score >= ?3)" \
 	" AND (?4 IS NULL OR r.score <= ?4)"
 #define LIST_SELECT                                                                         \
-	"SELECT r.id, r.slug, r.title, NULL, r.score_json, r.score, r.zone, r.label, "      \
+	"SELECT r.id, r.slug, r.title, NULL, NULL, r.score, r.zone, r.label, "              \
 	"r.revision, r.archived, r.created_at, r.updated_at, r.category, r.seniority" LIST_WHERE
 
 static const char SQL_LIST_COUNT[] = "SELECT count(*)" LIST_WHERE;
@@ -141,8 +141,9 @@ static int role_from_row(sqlite3_stmt *st, struct store_role *out)
 	out->updated_at = store_col_strdup(st, 11);
 	out->category = store_col_strdup(st, 12);
 	out->seniority = store_col_strdup(st, 13);
-	if (!out->slug || !out->title || !out->score_json || !out->label || !out->created_at ||
-	    !out->updated_at || (sqlite3_column_type(st, 3) != SQLITE_NULL && !out->role_json)) {
+	if (!out->slug || !out->title || !out->label || !out->created_at || !out->updated_at ||
+	    (sqlite3_column_type(st, 3) != SQLITE_NULL && !out->role_json) ||
+	    (sqlite3_column_type(st, 4) != SQLITE_NULL && !out->score_json)) {
 		store_role_release(out);
 		return RC_NOMEM;
 	}

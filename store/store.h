@@ -106,7 +106,8 @@ struct store_role_query {
 	int limit, offset;
 };
 
-/* Calls row() for each matching role not archived (role_json left NULL) and sets *total to
+/* Calls row() for each matching role not archived (role_json and score_json left NULL:
+ * lists are served from an index that holds neither) and sets *total to
  * the count of all matches, ignoring limit and offset. A non-zero return from row() stops. */
 int store_roles_list(struct store *s, const struct store_role_query *q,
 		     int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total);

@@ -568,7 +568,8 @@ static void add_slug(struct slugs *l, const struct store_role *r)
 static int slug_row(void *ctx, const struct store_role *r)
 {
 	CHECK(r->role_json == NULL, "list row carries role_json");
-	CHECK(r->score_json != NULL, "list row lacks score_json");
+	CHECK(r->score_json == NULL, "list row carries score_json (lists are served from an index)");
+	CHECK(r->title && r->label && r->updated_at, "list row has its summary columns");
 	add_slug(ctx, r);
 	return 0;
 }
