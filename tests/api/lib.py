@@ -18,6 +18,11 @@ import time
 import traceback
 
 BIN = os.environ.get("AIJRI_BIN", "bin/aijri")
+# AIJRI_VALGRIND=1 runs every server under valgrind's memcheck: an invalid access or a definite
+# leak makes the server exit 99 at SIGTERM, which fails the test that stopped it.
+VALGRIND = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite"] \
+    if os.environ.get("AIJRI_VALGRIND") == "1" else []
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 if not os.path.isabs(BIN):
     BIN = os.path.join(ROOT, BIN)
@@ -119,9 +124,9 @@ class Server:
         e.update(self.env)
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--port", str(self.port), "--db", self.db] + self.args,
+            VALGRIND + [BIN, "serve", "--port", str(self.port), "--db", self.db] + self.args,
             stdout=self._log, stderr=self._log, env=e)
-        deadline = time.time() + 20
+        deadline = time.time() + (60 if VALGRIND else 20)
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited {self.proc.returncode}: {self.log()[-2000:]}")
@@ -147,7 +152,7 @@ class Server:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout=30)
+                self.proc.wait(timeout=120 if VALGRIND else 30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
