@@ -397,13 +397,35 @@ int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *ty
 	return RC_OK;
 }
 
+/* Steps st (bound already), handing each delivery row to row(); resets st in every case,
+ * since a statement left open would pin this connection's snapshot. */
+static int delivery_rows(struct store_conn *c, sqlite3_stmt *st, int with_target,
+			 int (*row)(void *ctx, const struct store_delivery *d), void *ctx)
+{
+	struct store_delivery d;
+	int src, rc = RC_OK;
+
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = delivery_from_row(st, &d, with_target);
+		if (rc)
+			goto out;
+		rc = row(ctx, &d);
+		store_delivery_release(&d);
+		if (rc)
+			goto out;
+	}
+	rc = src == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, src);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
 int store_deliveries_list(struct store *s, const char *webhook_id, int limit, int offset,
 			  int (*row)(void *ctx, const struct store_delivery *d), void *ctx, int *total)
 {
 	struct store_conn *c = store_reader(s);
 	sqlite3_stmt *st;
-	struct store_delivery d;
-	int src, rc;
+	int rc;
 
 	if (!c)
 		return RC_IO;
@@ -421,19 +443,7 @@ int store_deliveries_list(struct store *s, const char *webhook_id, int limit, in
 	store_bind_text(st, 1, webhook_id);
 	sqlite3_bind_int(st, 2, limit);
 	sqlite3_bind_int(st, 3, offset);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = delivery_from_row(st, &d, 0);
-		if (rc)
-			goto out;
-		rc = row(ctx, &d);
-		store_delivery_release(&d);
-		if (rc)
-			goto out;
-	}
-	rc = src == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, src);
-out:
-	sqlite3_reset(st);
-	return rc;
+	return delivery_rows(c, st, 0, row, ctx);
 }
 
 int store_delivery_get(struct store *s, const char *webhook_id, int64_t id,
@@ -474,8 +484,6 @@ int store_deliveries_due(struct store *s, int64_t now, int limit,
 {
 	struct store_conn *c = store_reader(s);
 	sqlite3_stmt *st;
-	struct store_delivery d;
-	int src, rc;
 
 	if (!c)
 		return RC_IO;
@@ -486,20 +494,7 @@ int store_deliveries_due(struct store *s, int64_t now, int limit,
 		return RC_IO;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int(st, 2, limit);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = delivery_from_row(st, &d, 1);
-		if (rc)
-			goto out;
-		rc = row(ctx, &d);
-		store_delivery_release(&d);
-		if (rc)
-			goto out;
-	}
-	rc = src == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, src);
-out:
-	/* Reset at once: a statement left open would pin this connection's snapshot. */
-	sqlite3_reset(st);
-	return rc;
+	return delivery_rows(c, st, 1, row, ctx);
 }
 
 int store_deliveries_next_due(struct store *s, int64_t *when)
