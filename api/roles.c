@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/api_int.h"
 #include "api/assessment.h"
@@ -251,8 +252,19 @@ int api_roles_list(struct api_request *rq, struct api_response *rs)
 	if (q.q && strlen(q.q) > 200)
 		scoring_errors_add(&errs, "q", "must be at most 200 characters");
 	q.zone = rq->query(rq->ctx, "zone");
-	if (q.zone && strcmp(q.zone, "green") && strcmp(q.zone, "yellow") && strcmp(q.zone, "red"))
-		scoring_errors_add(&errs, "zone", "must be green, yellow or red");
+	if (q.zone) {
+		/* Any case, so "Green" as the labels spell it works too. */
+		static const char *const zones[] = { "green", "yellow", "red" };
+		const char *z = q.zone;
+		size_t i;
+
+		q.zone = NULL;
+		for (i = 0; i < 3; i++)
+			if (!strcasecmp(z, zones[i]))
+				q.zone = zones[i];
+		if (!q.zone)
+			scoring_errors_add(&errs, "zone", "must be green, yellow or red");
+	}
 	parse_score_arg(rq, "min_score", &q.has_min, &q.min_score, &errs);
 	parse_score_arg(rq, "max_score", &q.has_max, &q.max_score, &errs);
 	if (!sort || !strcmp(sort, "title"))

@@ -903,6 +903,8 @@ def list_filters_sort_pagination():
         check_eq((j["items"], j["total"]), ([], 5), "offset beyond the end")
         j = s.get("/roles?zone=green&limit=1").json
         check(j["links"]["next"] is None or "zone=green" in j["links"]["next"], "next keeps zone")
+        check_eq(s.get("/roles?zone=Green").json["total"], s.get("/roles?zone=green").json["total"],
+                 "zone in any case")
 
         for q in ("limit=201", "limit=0", "limit=-1", "offset=-1", "limit=abc", "zone=blue",
                   "sort=salary", "min_score=abc"):
