@@ -325,13 +325,15 @@ static void test_text_limits(void)
 {
 	struct scoring_input in;
 	json_t *role = load_seed(), *norm = NULL, *tasks = path_get(asmt(role), "tasks");
-	char *longname = malloc(10002);
+	/* A rationale may be as long as the 1 MiB body allows; one character more is refused. */
+	size_t max = 1024 * 1024;
+	char *longname = malloc(max + 2);
 
-	memset(longname, 'n', 10001);
+	memset(longname, 'n', max + 1);
 	longname[201] = '\0';
 	json_object_set_new(json_array_get(tasks, 0), "name", json_string(longname));
 	longname[201] = 'n';
-	longname[10001] = '\0';
+	longname[max + 1] = '\0';
 	json_object_set_new(json_array_get(tasks, 1), "rationale", json_string(longname));
 	json_object_set_new(json_array_get(tasks, 2), "name", json_stringn("a\0b", 3));
 	/* 200 two-byte characters are 200 characters, not 400. */
@@ -349,7 +351,7 @@ static void test_text_limits(void)
 	scoring_errors_init(&errs);
 	CHECK_INT(assessment_read_role(role, 0, &in, &norm, &errs), RC_INVALID);
 	CHECK_ERR("assessment.tasks[0].name", "must be at most 200 characters");
-	CHECK_ERR("assessment.tasks[1].rationale", "must be at most 10000 characters");
+	CHECK_ERR("assessment.tasks[1].rationale", "must be at most 1048576 characters");
 	CHECK_ERR("assessment.tasks[2].name", "must not contain NUL");
 	CHECK(!has_error("assessment.tasks[3].name", NULL), "200 accented characters refused");
 	CHECK_INT(errs.n, 3);
