@@ -233,12 +233,36 @@ static void bind_query(sqlite3_stmt *st, const struct store_role_query *q)
 		sqlite3_bind_double(st, 4, q->max_score);
 }
 
+/* Steps st (bound already), handing each role row to row() until it returns non-zero (which
+ * stops the walk and is not an error); resets st in every case. */
+static int role_rows(struct store_conn *c, sqlite3_stmt *st,
+		     int (*row)(void *ctx, const struct store_role *r), void *ctx)
+{
+	struct store_role r;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = role_from_row(st, &r);
+		if (rc)
+			goto out;
+		rc = row(ctx, &r);
+		store_role_release(&r);
+		if (rc) {
+			rc = RC_OK;
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
 int store_roles_list(struct store *s, const struct store_role_query *q,
 		     int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total)
 {
 	struct store_conn *c = store_reader(s);
 	sqlite3_stmt *st = NULL;
-	struct store_role r;
 	const char *sql;
 	int rc;
 
@@ -267,47 +291,17 @@ int store_roles_list(struct store *s, const struct store_role_query *q,
 	bind_query(st, q);
 	sqlite3_bind_int(st, 5, q->limit > 0 ? q->limit : -1);
 	sqlite3_bind_int(st, 6, q->offset > 0 ? q->offset : 0);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = role_from_row(st, &r);
-		if (rc)
-			goto out;
-		rc = row(ctx, &r);
-		store_role_release(&r);
-		if (rc) {
-			rc = RC_OK;
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
-out:
-	sqlite3_reset(st);
-	return rc;
+	return role_rows(c, st, row, ctx);
 }
 
 int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_role *r), void *ctx)
 {
 	struct store_conn *c = store_reader(s);
 	sqlite3_stmt *st;
-	struct store_role r;
-	int rc;
 
 	if (!c || !(st = store_stmt(c, SQL_EACH)))
 		return RC_IO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = role_from_row(st, &r);
-		if (rc)
-			goto out;
-		rc = row(ctx, &r);
-		store_role_release(&r);
-		if (rc) {
-			rc = RC_OK;
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
-out:
-	sqlite3_reset(st);
-	return rc;
+	return role_rows(c, st, row, ctx);
 }
 
 /* The role's id and current revision by slug. */
