@@ -504,20 +504,36 @@ static int take_id(struct api_request *rq, struct api_response *rs, struct wh_jo
 	return RC_OK;
 }
 
+/* The start of every handler on one subscription: the token, a job, the id from the path.
+ * NULL when rs holds the answer already (401, 404, out of memory). */
+static struct wh_job *job_for_id(struct api_request *rq, struct api_response *rs)
+{
+	struct wh_job *j;
+
+	if (api_require_token(rq, rs))
+		return NULL;
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		api_problem_rc(rs, RC_NOMEM, NULL);
+		return NULL;
+	}
+	if (take_id(rq, rs, j)) {
+		wh_job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
 int api_webhooks_update(struct api_request *rq, struct api_response *rs)
 {
 	struct scoring_errors errs;
 	struct wh_job *j = NULL;
 	json_t *body = NULL;
 
-	if (api_require_token(rq, rs))
+	j = job_for_id(rq, rs);
+	if (!j)
 		return API_DONE;
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		api_problem_rc(rs, RC_NOMEM, NULL);
-		goto out;
-	}
-	if (take_id(rq, rs, j) || api_body_json(rq, rs, &body))
+	if (api_body_json(rq, rs, &body))
 		goto out;
 	scoring_errors_init(&errs);
 	if (read_body(api_store(rq->api), body, 1, &j->f, &errs)) {
@@ -555,18 +571,8 @@ int api_webhooks_delete(struct api_request *rq, struct api_response *rs)
 {
 	struct wh_job *j;
 
-	if (api_require_token(rq, rs))
-		return API_DONE;
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		api_problem_rc(rs, RC_NOMEM, NULL);
-		return API_DONE;
-	}
-	if (take_id(rq, rs, j)) {
-		wh_job_free(j);
-		return API_DONE;
-	}
-	return defer(rq, rs, delete_job, j, delete_finish);
+	j = job_for_id(rq, rs);
+	return j ? defer(rq, rs, delete_job, j, delete_finish) : API_DONE;
 }
 
 static int attempt_row(void *ctx, const struct store_delivery_attempt *a)
@@ -663,15 +669,9 @@ int api_webhooks_redeliver(struct api_request *rq, struct api_response *rs)
 	char *end = NULL;
 	long long id;
 
-	if (api_require_token(rq, rs))
+	j = job_for_id(rq, rs);
+	if (!j)
 		return API_DONE;
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		api_problem_rc(rs, RC_NOMEM, NULL);
-		return API_DONE;
-	}
-	if (take_id(rq, rs, j))
-		goto out;
 	errno = 0;
 	id = p ? strtoll(p, &end, 10) : 0;
 	if (!p || !*p || *end || errno || id <= 0) {
@@ -758,18 +758,8 @@ int api_webhooks_ping(struct api_request *rq, struct api_response *rs)
 {
 	struct wh_job *j;
 
-	if (api_require_token(rq, rs))
-		return API_DONE;
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		api_problem_rc(rs, RC_NOMEM, NULL);
-		return API_DONE;
-	}
-	if (take_id(rq, rs, j)) {
-		wh_job_free(j);
-		return API_DONE;
-	}
-	return defer(rq, rs, ping_job, j, ping_finish);
+	j = job_for_id(rq, rs);
+	return j ? defer(rq, rs, ping_job, j, ping_finish) : API_DONE;
 }
 
 /* ---------------------------------------------------------------------------------------
