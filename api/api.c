@@ -172,11 +172,24 @@ struct api *api_new(const struct api_options *o)
 	return a;
 }
 
+static int noop_job(struct store_tx *tx, void *arg)
+{
+	(void)tx;
+	(void)arg;
+	return RC_UNCHANGED;
+}
+
 void api_free(struct api *a)
 {
+	int i;
+
 	if (!a)
 		return;
 	store_on_commit(a->store, NULL, NULL);
+	/* Jobs run in order: once this one is done, none queued before it can touch the cache. */
+	store_write(a->store, noop_job, NULL);
+	for (i = 0; i < API_WCACHE_SLOTS; i++)
+		api_wcache_entry_release(&a->wcache[i]);
 	free(a);
 }
 

@@ -9,8 +9,30 @@
 
 #include "api/api.h"
 
+/*
+ * The writer's cache of current roles, parsed. A write reads the role it changes from here when
+ * the store's current revision of that role is the one cached, instead of reading ~20 KB of
+ * JSON and parsing it again. Entries are put only after a job stored the revision they hold;
+ * one whose batch then failed to commit names a revision the store does not have, and so is
+ * never matched. Touched only inside store jobs, which all run on the store's writer thread.
+ */
+#define API_WCACHE_SLOTS 16
+struct api_wcache_entry {
+	char *slug;      /* NULL: a free slot */
+	int64_t id;
+	int revision;
+	json_t *role;    /* the normalized role body (never changed once cached) */
+	json_t *block;   /* its score block */
+	struct scoring_input in; /* its numbers */
+	double score;
+	char zone[8];
+	char *label;
+};
+
 struct api {
 	struct store *store;
+	struct api_wcache_entry wcache[API_WCACHE_SLOTS];
+	unsigned wcache_next;
 	int allow_private_webhooks;
 	void (*webhook_metrics)(void *ctx, struct buf *out);
 	void *webhook_metrics_ctx;
@@ -40,6 +62,9 @@ int api_methodology(struct api_request *rq, struct api_response *rs);
 int api_openapi(struct api_request *rq, struct api_response *rs);
 int api_healthz(struct api_request *rq, struct api_response *rs);
 int api_metrics(struct api_request *rq, struct api_response *rs);
+
+/* roles.c: frees what the entry holds and clears it. */
+void api_wcache_entry_release(struct api_wcache_entry *e);
 
 /* api.c: the route table's part names, for the part handlers. */
 const char *api_route_part(const struct api_request *rq);

@@ -659,7 +659,8 @@ int assessment_read_part(enum scoring_part part, json_t *v, const char *path, js
 		scoring_errors_add(errs, as_where(path), "no current assessment to update");
 		return RC_INVALID;
 	}
-	out = json_deep_copy(current);
+	/* Shallow copies: current and its members are never changed, only replaced in out. */
+	out = json_copy(current);
 	if (!out)
 		return RC_NOMEM;
 	switch (part) {
@@ -668,10 +669,8 @@ int assessment_read_part(enum scoring_part part, json_t *v, const char *path, js
 		break;
 	case SCORING_EVIDENCE:
 		evidence = json_object_get(out, "evidence");
-		if (!json_is_object(evidence)) {
-			evidence = json_object();
-			json_object_set_new(out, "evidence", evidence);
-		}
+		evidence = json_is_object(evidence) ? json_copy(evidence) : json_object();
+		json_object_set_new(out, "evidence", evidence);
 		as_merge_evidence(v, path, evidence, in, errs);
 		break;
 	case SCORING_BARRIERS:

@@ -47,7 +47,8 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
  * replaced in it. SCORING_EVIDENCE is a partial merge: `v` maps some dimension names to
  * objects whose given fields replace the current ones. For SCORING_OVERRIDE, v may be JSON
  * null (no override). On success *norm is a new reference to the whole normalized assessment
- * with the part replaced.
+ * with the part replaced; it shares its other members with `current` (a shallow copy), so
+ * neither may be changed in place afterwards.
  */
 int assessment_read_part(enum scoring_part part, json_t *v, const char *path, json_t *current,
 			 struct scoring_input *in, json_t **norm, struct scoring_errors *errs);

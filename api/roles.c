@@ -389,6 +389,8 @@ out:
 enum write_kind { W_CREATE, W_REPLACE, W_PART, W_ARCHIVE };
 
 struct write_op {
+	struct api *api;      /* NULL outside the server (seed, import): no cache */
+	int64_t role_id;      /* updates: the role's id, for the cache */
 	enum write_kind kind;
 	enum scoring_part part;
 	const char *part_key; /* the body member that holds the part */
@@ -466,25 +468,112 @@ static int aliases_of(json_t *role, const char *slug, struct store_role_write *w
 	return 0;
 }
 
+/* ---------------------------------------------------------------------------------------
+ * The writer's cache of parsed current roles (struct api_wcache_entry, api_int.h)
+ */
+
+void api_wcache_entry_release(struct api_wcache_entry *e)
+{
+	free(e->slug);
+	free(e->label);
+	json_decref(e->role);
+	json_decref(e->block);
+	memset(e, 0, sizeof(*e));
+}
+
+static struct api_wcache_entry *wcache_slot(struct api *a, const char *slug)
+{
+	int i;
+
+	for (i = 0; a && i < API_WCACHE_SLOTS; i++)
+		if (a->wcache[i].slug && !strcmp(a->wcache[i].slug, slug))
+			return &a->wcache[i];
+	return NULL;
+}
+
+/* The cached role when it is the store's current revision, else NULL. */
+static struct api_wcache_entry *wcache_find(struct api *a, const char *slug,
+					    const struct store_role_head *head)
+{
+	struct api_wcache_entry *e = wcache_slot(a, slug);
+
+	return e && e->id == head->id && e->revision == head->revision ? e : NULL;
+}
+
+/* Caches role and block (new references taken), with their numbers, as revision `revision`
+ * of slug. */
+static void wcache_put(struct api *a, const char *slug, int64_t id, int revision, json_t *role,
+		       json_t *block, const struct scoring_input *in,
+		       const struct api_event_state *st)
+{
+	struct api_wcache_entry *e;
+
+	if (!a || !role || !block)
+		return;
+	e = wcache_slot(a, slug);
+	if (!e)
+		e = &a->wcache[a->wcache_next++ % API_WCACHE_SLOTS];
+	api_wcache_entry_release(e);
+	e->slug = strdup(slug);
+	e->label = strdup(st->label);
+	if (!e->slug || !e->label) {
+		api_wcache_entry_release(e);
+		return;
+	}
+	e->id = id;
+	e->revision = revision;
+	e->role = json_incref(role);
+	e->block = json_incref(block);
+	e->in = *in;
+	e->score = st->score;
+	snprintf(e->zone, sizeof(e->zone), "%s", st->zone);
+}
+
+static void wcache_drop(struct api *a, const char *slug)
+{
+	struct api_wcache_entry *e = wcache_slot(a, slug);
+
+	if (e)
+		api_wcache_entry_release(e);
+}
+
 #define MAX_ALIASES 64
+
+/* The role's string member, or NULL. */
+static const char *role_str(json_t *role, const char *key)
+{
+	return json_string_value(json_object_get(role, key));
+}
+
+/* Whether the changed paths name `path`. */
+static int changes_name(json_t *changes, const char *path)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(changes, i, c)
+		if (!strcmp(json_string_value(c), path))
+			return 1;
+	return 0;
+}
 
 /*
  * Stores `role` (normalized, its numbers in *in) as revision `revision` of slug, with the
  * score recomputed, and queues the events. prev is NULL for a new role. Fills op->result.
  */
 static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role,
-			  const struct scoring_input *in, int revision, const struct store_role *prev,
-			  json_t *changes, const char *reason)
+			  const struct scoring_input *in, int revision,
+			  const struct api_event_state *prev, json_t *changes, const char *reason)
 {
 	struct scoring_result res;
 	struct store_role_write w;
 	char alias_slugs[MAX_ALIASES][128];
 	const char *alias_ptrs[MAX_ALIASES], *alias_names[MAX_ALIASES];
-	const char *title = json_string_value(json_object_get(role, "title"));
+	const char *title = role_str(role, "title");
 	const char *now = store_tx_now(tx);
 	json_t *block = NULL;
 	char *role_text = NULL, *score_text = NULL, *changes_text = NULL;
-	struct api_event_state ev_prev, ev_cur;
+	struct api_event_state ev_cur;
 	int rc, score_changed;
 
 	rc = scoring_eval(in, &res);
@@ -506,6 +595,9 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	w.score = res.published.score;
 	w.zone = scoring_zone_name(res.published.zone);
 	w.label = res.published.label;
+	w.category = role_str(role, "category");
+	w.seniority = role_str(role, "seniority");
+	w.keep_aliases = prev && !changes_name(changes, "aliases");
 	aliases_of(role, op->slug, &w, alias_slugs, alias_ptrs, alias_names, MAX_ALIASES);
 	w.reason = reason;
 	w.changed_json = changes_text;
@@ -523,13 +615,7 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	ev_cur.zone = w.zone;
 	ev_cur.label = w.label;
 	ev_cur.revision = revision;
-	if (prev) {
-		ev_prev.score = prev->score;
-		ev_prev.zone = prev->zone;
-		ev_prev.label = prev->label;
-		ev_prev.revision = prev->revision;
-	}
-	rc = api_webhooks_queue_revision(tx, op->slug, title, prev ? &ev_prev : NULL, &ev_cur, reason);
+	rc = api_webhooks_queue_revision(tx, op->slug, title, prev, &ev_cur, reason);
 	if (rc)
 		goto out;
 	if (op->actor)
@@ -537,9 +623,12 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	score_changed = !prev || fabs(prev->score - res.published.score) > 1e-9;
 	if (op->kind == W_CREATE) {
 		op->result = role_repr(role_text, score_text, revision, now, now);
+		/* A slot of this slug could only hold a create that was rolled back. */
+		wcache_drop(op->api, op->slug);
 	} else {
 		op->result = json_pack("{s:i, s:O, s:b, s:b, s:O}", "revision", revision, "score", block,
 				       "changed", 1, "score_changed", score_changed, "changes", changes);
+		wcache_put(op->api, op->slug, op->role_id, revision, role, block, in, &ev_cur);
 	}
 	rc = op->result ? RC_OK : RC_NOMEM;
 out:
@@ -551,11 +640,9 @@ out:
 }
 
 /* The answer to a write that changes nothing: the current revision and score. */
-static int unchanged(struct write_op *op, const struct store_role *cur)
+static int unchanged(struct write_op *op, int revision, json_t *block)
 {
-	json_t *block = loads(cur->score_json);
-
-	op->result = json_pack("{s:i, s:o, s:b, s:b, s:[]}", "revision", cur->revision, "score",
+	op->result = json_pack("{s:i, s:O, s:b, s:b, s:[]}", "revision", revision, "score",
 			       block ? block : json_null(), "changed", 0, "score_changed", 0, "changes");
 	return RC_UNCHANGED;
 }
@@ -591,40 +678,83 @@ out:
 	return rc;
 }
 
+/*
+ * The current role for a write: its body and score block (new references), its numbers and
+ * its state for the events, from the writer's cache when that holds the current revision, else
+ * from the store (and then cached). prev->label points into *label_buf or the cache: use it
+ * before the next job.
+ */
+static int current_role(struct store_tx *tx, struct write_op *op,
+			const struct store_role_head *head, json_t **role, json_t **block,
+			struct scoring_input *in, struct api_event_state *prev, char **label_buf)
+{
+	struct api_wcache_entry *e = wcache_find(op->api, op->slug, head);
+	struct store_role cur;
+	int rc;
+
+	if (e) {
+		*role = json_incref(e->role);
+		*block = json_incref(e->block);
+		*in = e->in;
+		prev->score = e->score;
+		prev->zone = e->zone;
+		prev->label = e->label;
+		prev->revision = e->revision;
+		return RC_OK;
+	}
+	rc = store_tx_role_get(tx, op->slug, &cur);
+	if (rc)
+		return rc;
+	*role = loads(cur.role_json);
+	*block = loads(cur.score_json);
+	*label_buf = cur.label;
+	cur.label = NULL;
+	prev->score = cur.score;
+	prev->zone = !strcmp(cur.zone, "green") ? "green" : !strcmp(cur.zone, "yellow") ? "yellow"
+											 : "red";
+	prev->label = *label_buf;
+	prev->revision = cur.revision;
+	rc = *role && *block && !assessment_input(*role, in) ? RC_OK : RC_IO;
+	if (!rc)
+		wcache_put(op->api, op->slug, head->id, cur.revision, *role, *block, in, prev);
+	store_role_release(&cur);
+	return rc;
+}
+
 /* Replace, a part, archive: everything that starts from the current revision. */
 static int update_job(struct store_tx *tx, void *arg)
 {
 	struct write_op *op = arg;
-	struct store_role cur;
+	struct store_role_head head;
+	struct api_event_state prev;
 	struct scoring_input in;
-	json_t *cur_role = NULL, *new_role = NULL, *norm = NULL, *changes = NULL;
-	char *reason = NULL;
+	json_t *cur_role = NULL, *cur_block = NULL, *new_role = NULL, *norm = NULL, *changes = NULL;
+	char *reason = NULL, *label_buf = NULL;
 	int rc;
 
-	memset(&cur, 0, sizeof(cur));
 	scoring_errors_init(&op->errs);
-	rc = store_tx_role_get(tx, op->slug, &cur);
+	rc = store_tx_role_head(tx, op->slug, &head);
 	if (rc)
 		goto out;
-	if (cur.archived) {
+	if (head.archived) {
 		rc = RC_NOTFOUND;
 		goto out;
 	}
-	if (!api_if_match_ok(op->if_match, cur.revision)) {
+	if (!api_if_match_ok(op->if_match, head.revision)) {
 		snprintf(op->detail, sizeof(op->detail),
-			 "If-Match does not name the current revision \"r%d\"", cur.revision);
+			 "If-Match does not name the current revision \"r%d\"", head.revision);
 		rc = RC_PRECONDITION;
 		goto out;
 	}
 	if (op->kind == W_ARCHIVE) {
 		rc = store_tx_role_archive(tx, op->slug);
+		wcache_drop(op->api, op->slug);
 		goto out;
 	}
-	cur_role = loads(cur.role_json);
-	if (!cur_role || assessment_input(cur_role, &in)) {
-		rc = RC_IO;
+	op->role_id = head.id;
+	rc = current_role(tx, op, &head, &cur_role, &cur_block, &in, &prev, &label_buf);
+	if (rc)
 		goto out;
-	}
 	take_reason(op->body, &reason, &op->errs);
 	if (op->kind == W_REPLACE) {
 		json_t *slug = json_object_get(op->body, "slug");
@@ -659,7 +789,9 @@ static int update_job(struct store_tx *tx, void *arg)
 		rc = assessment_read_part(op->part, part, op->part_key,
 					  json_object_get(cur_role, "assessment"), &in, &norm, &op->errs);
 		if (!rc && !op->errs.n) {
-			new_role = json_deep_copy(cur_role);
+			/* A shallow copy: the cached role it shares its members with is never
+			 * changed, and only "assessment" is replaced here. */
+			new_role = json_copy(cur_role);
 			json_object_set(new_role, "assessment", norm);
 			/* The override's own reason serves when the body gives none. */
 			if (!reason && op->part == SCORING_OVERRIDE && json_is_object(part) &&
@@ -677,17 +809,18 @@ static int update_job(struct store_tx *tx, void *arg)
 		goto out;
 	}
 	if (!json_array_size(changes)) {
-		rc = unchanged(op, &cur);
+		rc = unchanged(op, head.revision, cur_block);
 		goto out;
 	}
-	rc = write_revision(tx, op, new_role, &in, cur.revision + 1, &cur, changes, reason);
+	rc = write_revision(tx, op, new_role, &in, head.revision + 1, &prev, changes, reason);
 out:
 	free(reason);
+	free(label_buf);
 	json_decref(cur_role);
+	json_decref(cur_block);
 	json_decref(new_role);
 	json_decref(norm);
 	json_decref(changes);
-	store_role_release(&cur);
 	return rc;
 }
 
@@ -747,6 +880,7 @@ static int start_write(struct api_request *rq, struct api_response *rs, enum wri
 		api_problem_rc(rs, RC_NOMEM, NULL);
 		return API_DONE;
 	}
+	op->api = rq->api;
 	op->kind = kind;
 	op->part = part;
 	op->part_key = part_key;

@@ -11,11 +11,16 @@
 
 #include "store/store_int.h"
 
+/* A role's current JSON is that of its current revision: the roles row keeps only the
+ * columns lists need (its role_json and score_json are left empty since 0004), so that a
+ * write stores the ~20 KB of a role once, not twice. */
 #define ROLE_COLS \
-	"id, slug, title, role_json, score_json, score, zone, label, revision, archived, " \
-	"created_at, updated_at, category, seniority"
+	"r.id, r.slug, r.title, v.role_json, v.score_json, r.score, r.zone, r.label, r.revision," \
+	" r.archived, r.created_at, r.updated_at, r.category, r.seniority"
+#define ROLE_FROM \
+	" FROM roles r JOIN revisions v ON v.role_id = r.id AND v.revision = r.revision"
 
-static const char SQL_ROLE_GET[] = "SELECT " ROLE_COLS " FROM roles WHERE slug = ?1";
+static const char SQL_ROLE_GET[] = "SELECT " ROLE_COLS ROLE_FROM " WHERE r.slug = ?1";
 static const char SQL_ALIAS_RESOLVE[] =
 	"SELECT r.slug FROM aliases a JOIN roles r ON r.id = a.role_id WHERE a.slug = ?1";
 
@@ -40,9 +45,9 @@ static const char SQL_LIST_SCORE[] =
 static const char SQL_LIST_SCORE_DESC[] =
 	LIST_SELECT " ORDER BY r.score DESC, r.slug LIMIT ?5 OFFSET ?6";
 static const char SQL_EACH[] =
-	"SELECT " ROLE_COLS " FROM roles WHERE archived = 0 ORDER BY slug";
+	"SELECT " ROLE_COLS ROLE_FROM " WHERE r.archived = 0 ORDER BY r.slug";
 
-static const char SQL_ROLE_ID[] = "SELECT id, revision FROM roles WHERE slug = ?1";
+static const char SQL_ROLE_ID[] = "SELECT id, revision, archived FROM roles WHERE slug = ?1";
 static const char SQL_REV_COUNT[] = "SELECT count(*) FROM revisions WHERE role_id = ?1";
 static const char SQL_REV_LIST[] =
 	"SELECT revision, score, zone, label, reason, changed_json, actor, created_at, NULL, NULL"
@@ -64,15 +69,10 @@ static const char SQL_ALIAS_INSERT[] =
 static const char SQL_ROLE_INSERT[] =
 	"INSERT INTO roles (slug, title, category, seniority, role_json, score_json, score, zone,"
 	" label, revision, archived, created_at, updated_at)"
-	" VALUES (?1, ?2,"
-	" CASE WHEN json_valid(?3) THEN json_extract(?3, '$.category') END,"
-	" CASE WHEN json_valid(?3) THEN json_extract(?3, '$.seniority') END,"
-	" ?3, ?4, ?5, ?6, ?7, 1, 0, ?8, ?8)";
+	" VALUES (?1, ?2, ?9, ?10, '', '', ?5, ?6, ?7, 1, 0, ?8, ?8)";
 static const char SQL_ROLE_UPDATE[] =
-	"UPDATE roles SET title = ?2,"
-	" category = CASE WHEN json_valid(?3) THEN json_extract(?3, '$.category') END,"
-	" seniority = CASE WHEN json_valid(?3) THEN json_extract(?3, '$.seniority') END,"
-	" role_json = ?3, score_json = ?4, score = ?5, zone = ?6, label = ?7, revision = ?8,"
+	"UPDATE roles SET title = ?2, category = ?10, seniority = ?11,"
+	" score = ?5, zone = ?6, label = ?7, revision = ?8,"
 	" updated_at = ?9 WHERE id = ?1";
 static const char SQL_REV_INSERT[] =
 	"INSERT INTO revisions (role_id, revision, role_json, score_json, score, zone, label,"
@@ -304,8 +304,8 @@ int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_r
 	return role_rows(c, st, row, ctx);
 }
 
-/* The role's id and current revision by slug. */
-static int role_id(struct store_conn *c, const char *slug, int64_t *id, int *revision)
+/* The role's id, current revision and archived flag by slug. */
+static int role_head(struct store_conn *c, const char *slug, struct store_role_head *out)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -315,9 +315,9 @@ static int role_id(struct store_conn *c, const char *slug, int64_t *id, int *rev
 	store_bind_text(st, 1, slug);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		if (revision)
-			*revision = sqlite3_column_int(st, 1);
+		out->id = sqlite3_column_int64(st, 0);
+		out->revision = sqlite3_column_int(st, 1);
+		out->archived = sqlite3_column_int(st, 2);
 		rc = RC_OK;
 	} else {
 		rc = rc == SQLITE_DONE ? RC_NOTFOUND : store_sqlite_rc(c, rc);
@@ -326,18 +326,25 @@ static int role_id(struct store_conn *c, const char *slug, int64_t *id, int *rev
 	return rc;
 }
 
+int store_tx_role_head(struct store_tx *tx, const char *slug, struct store_role_head *out)
+{
+	return role_head(tx->conn, slug, out);
+}
+
 int store_revisions_list(struct store *s, const char *slug, int limit, int offset,
 			 int (*row)(void *ctx, const struct store_revision *r), void *ctx, int *total)
 {
 	struct store_conn *c = store_reader(s);
 	struct store_revision r;
 	sqlite3_stmt *st;
-	int64_t id = 0;
+	struct store_role_head head;
+	int64_t id;
 	int rc;
 
-	rc = role_id(c, slug, &id, NULL);
+	rc = role_head(c, slug, &head);
 	if (rc)
 		return rc;
+	id = head.id;
 	st = store_stmt(c, SQL_REV_COUNT);
 	if (!st)
 		return RC_IO;
@@ -501,12 +508,12 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 		return RC_IO;
 	store_bind_text(st, 1, w->slug);
 	store_bind_text(st, 2, w->title);
-	store_bind_text(st, 3, w->role_json);
-	store_bind_text(st, 4, w->score_json);
 	sqlite3_bind_double(st, 5, w->score);
 	store_bind_text(st, 6, w->zone);
 	store_bind_text(st, 7, w->label);
 	store_bind_text(st, 8, tx->now);
+	store_bind_text(st, 9, w->category);
+	store_bind_text(st, 10, w->seniority);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -525,48 +532,45 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 {
 	struct store_conn *c = tx->conn;
-	struct store_role cur;
+	struct store_role_head cur;
 	sqlite3_stmt *st;
 	int rc;
 
 	if (!write_valid(w))
 		return RC_INVALID;
-	rc = role_get(c, w->slug, &cur);
+	rc = role_head(c, w->slug, &cur);
 	if (rc)
 		return rc;
 	if (cur.archived)
-		rc = RC_GONE;
-	else if (w->revision != cur.revision + 1)
-		rc = RC_PRECONDITION;
-	if (rc)
-		goto out;
-	rc = aliases_replace(c, cur.id, w);
-	if (rc)
-		goto out;
+		return RC_GONE;
+	if (w->revision != cur.revision + 1)
+		return RC_PRECONDITION;
+	if (!w->keep_aliases) {
+		rc = aliases_replace(c, cur.id, w);
+		if (rc)
+			return rc;
+	}
 	rc = revision_insert(tx, cur.id, w);
 	if (rc)
-		goto out;
-	rc = RC_IO;
+		return rc;
 	st = store_stmt(c, SQL_ROLE_UPDATE);
 	if (!st)
-		goto out;
+		return RC_IO;
 	sqlite3_bind_int64(st, 1, cur.id);
 	store_bind_text(st, 2, w->title);
-	store_bind_text(st, 3, w->role_json);
-	store_bind_text(st, 4, w->score_json);
 	sqlite3_bind_double(st, 5, w->score);
 	store_bind_text(st, 6, w->zone);
 	store_bind_text(st, 7, w->label);
 	sqlite3_bind_int(st, 8, w->revision);
 	store_bind_text(st, 9, tx->now);
+	store_bind_text(st, 10, w->category);
+	store_bind_text(st, 11, w->seniority);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
-	if (!rc)
-		tx->changed = 1;
-out:
-	store_role_release(&cur);
-	return rc;
+	if (rc != SQLITE_DONE)
+		return store_sqlite_rc(c, rc);
+	tx->changed = 1;
+	return RC_OK;
 }
 
 int store_tx_role_archive(struct store_tx *tx, const char *slug)

@@ -18,10 +18,12 @@
 
 /* The writer takes at most this many queued jobs into one transaction. */
 #define STORE_BATCH_MAX 256
-/* A PASSIVE checkpoint after this many commits, or after an idle second following a commit,
- * so that the WAL cannot grow without bound while readers keep it busy. */
-#define STORE_CKPT_COMMITS 1000
-#define STORE_IDLE_MS 1000
+/* A PASSIVE checkpoint once the WAL holds this many pages, and a second after any commit, so
+ * that the WAL cannot grow without bound. Checkpoints run on a thread and a connection of
+ * their own: copying pages back into the database never holds up the writer, whose commits
+ * they would otherwise follow (SQLite's automatic checkpoint runs inside the committing call). */
+#define STORE_CKPT_PAGES 1000
+#define STORE_CKPT_MS 1000
 #define STORE_BUSY_MS 5000
 
 struct store_job {
@@ -63,6 +65,14 @@ struct store {
 	pthread_mutex_t outbox_mu;
 	pthread_cond_t outbox_cond;
 	int outbox_flag;
+
+	pthread_t ckpt;      /* the checkpointer thread */
+	int ckpt_running;
+	pthread_mutex_t ckpt_mu; /* guards the three below */
+	pthread_cond_t ckpt_cond;
+	int ckpt_due;        /* the WAL passed STORE_CKPT_PAGES */
+	int ckpt_dirty;      /* a commit since the last checkpoint */
+	int ckpt_stop;
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -434,29 +444,14 @@ static void *writer_main(void *arg)
 {
 	struct store *s = arg;
 	struct store_job *batch, *last, *j, *next;
-	int n, changed, events, since_ckpt = 0;
+	int n, changed, events;
 	void (*hook)(void *);
 	void *hook_ctx;
-	struct timespec ts;
 
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
-		while (!s->head && !s->stopping) {
-			if (since_ckpt) {
-				clock_gettime(CLOCK_MONOTONIC, &ts);
-				ts.tv_sec += STORE_IDLE_MS / 1000;
-				if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) == ETIMEDOUT &&
-				    !s->head) {
-					/* Idle: a good moment to move the WAL back into the file. */
-					pthread_mutex_unlock(&s->mu);
-					passive_checkpoint(s->wconn.db);
-					since_ckpt = 0;
-					pthread_mutex_lock(&s->mu);
-				}
-			} else {
-				pthread_cond_wait(&s->cond, &s->mu);
-			}
-		}
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->cond, &s->mu);
 		if (!s->head) {
 			pthread_mutex_unlock(&s->mu);
 			break;
@@ -484,12 +479,58 @@ static void *writer_main(void *arg)
 				j->done(j->done_arg, j->rc);
 			free(j);
 		}
-		since_ckpt++;
-		if (since_ckpt >= STORE_CKPT_COMMITS) {
-			passive_checkpoint(s->wconn.db);
-			since_ckpt = 0;
-		}
 	}
+	return NULL;
+}
+
+/* SQLite calls this after each commit of the writer's connection with the WAL's size in
+ * pages (it replaces the automatic checkpoint). */
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = ctx;
+
+	(void)db;
+	(void)name;
+	pthread_mutex_lock(&s->ckpt_mu);
+	s->ckpt_dirty = 1;
+	if (pages >= STORE_CKPT_PAGES && !s->ckpt_due) {
+		s->ckpt_due = 1;
+		pthread_cond_signal(&s->ckpt_cond);
+	}
+	pthread_mutex_unlock(&s->ckpt_mu);
+	return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct store *s = arg;
+	struct timespec ts;
+	char err[256];
+	sqlite3 *db = NULL;
+	int stop;
+
+	if (conn_open(s->path, SQLITE_OPEN_READWRITE, &db, err, sizeof(err))) {
+		fprintf(stderr, "aijri: store: checkpointer: %s\n", err);
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&s->ckpt_mu);
+		while (!s->ckpt_stop && !s->ckpt_due) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += STORE_CKPT_MS / 1000;
+			if (pthread_cond_timedwait(&s->ckpt_cond, &s->ckpt_mu, &ts) == ETIMEDOUT &&
+			    s->ckpt_dirty)
+				break;
+		}
+		stop = s->ckpt_stop;
+		s->ckpt_due = 0;
+		s->ckpt_dirty = 0;
+		pthread_mutex_unlock(&s->ckpt_mu);
+		if (stop)
+			break;
+		passive_checkpoint(db);
+	}
+	sqlite3_close_v2(db);
 	return NULL;
 }
 
@@ -606,6 +647,8 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_mutex_init(&s->outbox_mu, NULL);
 	cond_init_monotonic(&s->outbox_cond);
+	pthread_mutex_init(&s->ckpt_mu, NULL);
+	cond_init_monotonic(&s->ckpt_cond);
 	if (pthread_key_create(&s->reader_key, reader_destroy)) {
 		snprintf(err, errlen, "no thread key left");
 		goto fail;
@@ -642,6 +685,13 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	rc = migrate(s, err, errlen);
 	if (rc)
 		goto fail;
+	sqlite3_wal_hook(db, wal_hook, s);
+	if (pthread_create(&s->ckpt, NULL, ckpt_main, s)) {
+		snprintf(err, errlen, "cannot start the checkpointer thread");
+		rc = RC_IO;
+		goto fail;
+	}
+	s->ckpt_running = 1;
 	if (pthread_create(&s->writer, NULL, writer_main, s)) {
 		snprintf(err, errlen, "cannot start the writer thread");
 		rc = RC_IO;
@@ -671,6 +721,13 @@ void store_free(struct store *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
 	}
+	if (s->ckpt_running) {
+		pthread_mutex_lock(&s->ckpt_mu);
+		s->ckpt_stop = 1;
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_mu);
+		pthread_join(s->ckpt, NULL);
+	}
 	if (s->reader_key_ok) {
 		/* Deleting the key first means no thread's destructor can run on what we free. */
 		pthread_key_delete(s->reader_key);
@@ -687,6 +744,8 @@ void store_free(struct store *s)
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_mutex_destroy(&s->outbox_mu);
 	pthread_cond_destroy(&s->outbox_cond);
+	pthread_mutex_destroy(&s->ckpt_mu);
+	pthread_cond_destroy(&s->ckpt_cond);
 	free(s->path);
 	free(s);
 }

@@ -150,10 +150,23 @@ struct store_role_write {
 	const char *changed_json; /* JSON array */
 	const char *actor;        /* may be NULL */
 	int revision;             /* the revision being written: 1 for a new role, current+1 */
+	const char *category;     /* the role's category and seniority, NULL when none: kept */
+	const char *seniority;    /* beside role_json so that lists need not parse it */
+	int keep_aliases;         /* update only: the aliases are as they were, leave them */
+};
+
+/* What a write needs to know of the current role before it reads the whole of it. */
+struct store_role_head {
+	int64_t id;
+	int revision;
+	int archived;
 };
 
 /* Inside a job: the current role by slug, archived included (RC_NOTFOUND if none). */
 int store_tx_role_get(struct store_tx *tx, const char *slug, struct store_role *out);
+/* Inside a job: the role's id, current revision and archived flag (RC_NOTFOUND if none),
+ * without reading its JSON. */
+int store_tx_role_head(struct store_tx *tx, const char *slug, struct store_role_head *out);
 /* Creates the role as revision 1. RC_CONFLICT if the slug, or any alias slug, is taken by a
  * role or an alias (archived roles keep theirs). */
 int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w);
