@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #include "api/api.h"
+#include "api/assessment.h"
 
 /*
  * The writer's cache of current roles, parsed. A write reads the role it changes from here when
@@ -24,6 +25,7 @@ struct api_wcache_entry {
 	json_t *role;    /* the normalized role body (never changed once cached) */
 	json_t *block;   /* its score block */
 	struct scoring_input in; /* its numbers */
+	struct assessment_memo memo; /* the dumps of its members, for the next write's dump */
 	double score;
 	char zone[8];
 	char *label;

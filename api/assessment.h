@@ -92,6 +92,32 @@ int assessment_slug_ok(const char *s);
 /* Dumps with the project's number format (so 55.2 prints as 55.2, not 55.200000000000003).
  * Returns malloc'd text the caller frees. */
 char *assessment_dumps(const json_t *v);
+
+/*
+ * A memo of the dumps of a role's large members, keyed by the member's address (each held by
+ * a reference, so that no other value can take the address while it is in the memo). A write
+ * that replaces one part of a role shares every other member with the role before it
+ * (assessment_read_part), so dumping the new role through the memo of the old one dumps only
+ * what changed; the text is byte for byte that of assessment_dumps().
+ */
+struct assessment_memo_item {
+	json_t *v;
+	char *text;
+	size_t len;
+};
+struct assessment_memo {
+	struct assessment_memo_item *items;
+	size_t n, cap;
+};
+#define ASSESSMENT_MEMO_INIT { NULL, 0, 0 }
+void assessment_memo_release(struct assessment_memo *m);
+/*
+ * Dumps the role as assessment_dumps() does. Members found in *prev (may be NULL) are moved
+ * from it into *next, the others are dumped and added to *next, which must start empty.
+ * Returns malloc'd text the caller frees, or NULL when out of memory.
+ */
+char *assessment_dumps_memo(json_t *role, struct assessment_memo *prev,
+			    struct assessment_memo *next);
 #define ASSESSMENT_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 #endif

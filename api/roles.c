@@ -478,6 +478,7 @@ void api_wcache_entry_release(struct api_wcache_entry *e)
 	free(e->label);
 	json_decref(e->role);
 	json_decref(e->block);
+	assessment_memo_release(&e->memo);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -500,16 +501,21 @@ static struct api_wcache_entry *wcache_find(struct api *a, const char *slug,
 	return e && e->id == head->id && e->revision == head->revision ? e : NULL;
 }
 
-/* Caches role and block (new references taken), with their numbers, as revision `revision`
- * of slug. */
+/* Caches role and block (new references taken), with their numbers and the memo of their
+ * dump (moved in: *memo is left empty; NULL for none), as revision `revision` of slug. */
 static void wcache_put(struct api *a, const char *slug, int64_t id, int revision, json_t *role,
 		       json_t *block, const struct scoring_input *in,
-		       const struct api_event_state *st)
+		       const struct api_event_state *st, struct assessment_memo *memo)
 {
 	struct api_wcache_entry *e;
+	struct assessment_memo none = ASSESSMENT_MEMO_INIT;
 
-	if (!a || !role || !block)
+	if (!memo)
+		memo = &none;
+	if (!a || !role || !block) {
+		assessment_memo_release(memo);
 		return;
+	}
 	e = wcache_slot(a, slug);
 	if (!e)
 		e = &a->wcache[a->wcache_next++ % API_WCACHE_SLOTS];
@@ -525,6 +531,8 @@ static void wcache_put(struct api *a, const char *slug, int64_t id, int revision
 	e->role = json_incref(role);
 	e->block = json_incref(block);
 	e->in = *in;
+	e->memo = *memo;
+	memset(memo, 0, sizeof(*memo));
 	e->score = st->score;
 	snprintf(e->zone, sizeof(e->zone), "%s", st->zone);
 }
@@ -574,6 +582,10 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	json_t *block = NULL;
 	char *role_text = NULL, *score_text = NULL, *changes_text = NULL;
 	struct api_event_state ev_cur;
+	/* An update's role shares its unchanged members with the cached one before it: dump
+	 * through that one's memo (its slot, when any, is the current revision's). */
+	struct api_wcache_entry *e = prev ? wcache_slot(op->api, op->slug) : NULL;
+	struct assessment_memo memo = ASSESSMENT_MEMO_INIT;
 	int rc, score_changed;
 
 	rc = scoring_eval(in, &res);
@@ -581,7 +593,7 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 		goto out;
 	block = assessment_score_block(&res, op->slug, title, revision, now);
 	assessment_score_block_set_reason(block, role);
-	role_text = assessment_dumps(role);
+	role_text = assessment_dumps_memo(role, e ? &e->memo : NULL, &memo);
 	score_text = assessment_dumps(block);
 	changes_text = assessment_dumps(changes);
 	rc = RC_NOMEM;
@@ -628,10 +640,11 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	} else {
 		op->result = json_pack("{s:i, s:O, s:b, s:b, s:O}", "revision", revision, "score", block,
 				       "changed", 1, "score_changed", score_changed, "changes", changes);
-		wcache_put(op->api, op->slug, op->role_id, revision, role, block, in, &ev_cur);
+		wcache_put(op->api, op->slug, op->role_id, revision, role, block, in, &ev_cur, &memo);
 	}
 	rc = op->result ? RC_OK : RC_NOMEM;
 out:
+	assessment_memo_release(&memo);
 	json_decref(block);
 	free(role_text);
 	free(score_text);
@@ -716,7 +729,7 @@ static int current_role(struct store_tx *tx, struct write_op *op,
 	prev->revision = cur.revision;
 	rc = *role && *block && !assessment_input(*role, in) ? RC_OK : RC_IO;
 	if (!rc)
-		wcache_put(op->api, op->slug, head->id, cur.revision, *role, *block, in, prev);
+		wcache_put(op->api, op->slug, head->id, cur.revision, *role, *block, in, prev, NULL);
 	store_role_release(&cur);
 	return rc;
 }
@@ -889,15 +902,19 @@ static int start_write(struct api_request *rq, struct api_response *rs, enum wri
 	if_match = rq->header(rq->ctx, "If-Match");
 	op->if_match = if_match ? strdup(if_match) : NULL;
 	if (kind != W_CREATE) {
-		/* A write to an alias or an unknown slug: answer as a read would (308, 404). */
+		/* A write to an alias or an unknown slug: answer as a read would (308, 404). The
+		 * job looks again, inside its transaction. */
+		struct store_role_head head;
 		struct store_role r;
 
-		if (load_role(rq, rs, &r)) {
-			op_free(op);
-			return API_DONE;
+		if (store_role_head(rq->api->store, param_slug(rq), &head) || head.archived) {
+			if (load_role(rq, rs, &r)) {
+				op_free(op);
+				return API_DONE;
+			}
+			store_role_release(&r);
 		}
-		op->slug = strdup(r.slug);
-		store_role_release(&r);
+		op->slug = strdup(param_slug(rq));
 	}
 	return api_defer(rq, kind == W_CREATE ? create_job : update_job, op, write_finish, op_free);
 }

@@ -326,6 +326,11 @@ static int role_head(struct store_conn *c, const char *slug, struct store_role_h
 	return rc;
 }
 
+int store_role_head(struct store *s, const char *slug, struct store_role_head *out)
+{
+	return role_head(store_reader(s), slug, out);
+}
+
 int store_tx_role_head(struct store_tx *tx, const char *slug, struct store_role_head *out)
 {
 	return role_head(tx->conn, slug, out);

@@ -164,8 +164,9 @@ struct store_role_head {
 
 /* Inside a job: the current role by slug, archived included (RC_NOTFOUND if none). */
 int store_tx_role_get(struct store_tx *tx, const char *slug, struct store_role *out);
-/* Inside a job: the role's id, current revision and archived flag (RC_NOTFOUND if none),
- * without reading its JSON. */
+/* The role's id, current revision and archived flag (RC_NOTFOUND if none), without reading
+ * its JSON: from any thread, or inside a job. */
+int store_role_head(struct store *s, const char *slug, struct store_role_head *out);
 int store_tx_role_head(struct store_tx *tx, const char *slug, struct store_role_head *out);
 /* Creates the role as revision 1. RC_CONFLICT if the slug, or any alias slug, is taken by a
  * role or an alias (archived roles keep theirs). */

@@ -14,8 +14,9 @@ static const char SQL_TOKEN_INSERT[] =
 static const char SQL_TOKEN_EXISTS[] = "SELECT 1 FROM tokens WHERE name = ?1";
 static const char SQL_TOKEN_REVOKE[] =
 	"UPDATE tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL";
+/* Within one second the time is already right: no page needs writing. */
 static const char SQL_TOKEN_TOUCH[] =
-	"UPDATE tokens SET last_used_at = ?2 WHERE name = ?1";
+	"UPDATE tokens SET last_used_at = ?2 WHERE name = ?1 AND last_used_at IS NOT ?2";
 static const char SQL_TOKEN_LIST[] =
 	"SELECT name, created_at, last_used_at, revoked_at FROM tokens ORDER BY name";
 static const char SQL_TOKEN_LIVE[] = "SELECT name, hash FROM tokens WHERE revoked_at IS NULL";
@@ -88,7 +89,19 @@ int store_tx_token_revoke(struct store_tx *tx, const char *name)
 
 int store_tx_token_touch(struct store_tx *tx, const char *name)
 {
-	return token_update(tx, SQL_TOKEN_TOUCH, name);
+	sqlite3_stmt *st;
+	int rc = token_update(tx, SQL_TOKEN_TOUCH, name);
+
+	if (rc != RC_NOTFOUND)
+		return rc;
+	/* Nothing changed: touched this second already, or no such token. */
+	st = store_stmt(tx->conn, "SELECT 1 FROM tokens WHERE name = ?1");
+	if (!st)
+		return RC_IO;
+	store_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? RC_OK : rc == SQLITE_DONE ? RC_NOTFOUND : store_sqlite_rc(tx->conn, rc);
 }
 
 int store_tokens_list(struct store *s, int (*row)(void *ctx, const struct store_token *t), void *ctx)

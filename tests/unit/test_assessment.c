@@ -795,6 +795,60 @@ static void test_dumps_numbers(void)
 	}
 }
 
+/* The memoized dump writes what assessment_dumps writes, and after a part write reuses the
+ * dumps of every member the new role shares with the old one. */
+static void test_dumps_memo(void)
+{
+	struct assessment_memo m0 = ASSESSMENT_MEMO_INIT, m1 = ASSESSMENT_MEMO_INIT;
+	struct assessment_memo m2 = ASSESSMENT_MEMO_INIT;
+	struct scoring_input in;
+	json_t *role = load_seed(), *norm = NULL, *v, *part = NULL, *next;
+	char *want, *got;
+	size_t shared;
+
+	scoring_errors_init(&errs);
+	CHECK_INT(assessment_read_role(role, 0, &in, &norm, &errs), 0);
+	want = assessment_dumps(norm);
+	got = assessment_dumps_memo(norm, NULL, &m0);
+	CHECK(want && got && !strcmp(want, got), "first dump differs:\n%s\n%s", want, got);
+	CHECK(m0.n >= 10, "memo holds %zu members", m0.n);
+	free(want);
+	free(got);
+
+	/* One evidence dimension changes: every other member is taken from the memo. */
+	v = parse("{\"wage_trends\":{\"score\":-2,\"rationale\":\"a \\\"quoted\\\" line\\n\"}}");
+	CHECK_INT(assessment_read_part(SCORING_EVIDENCE, v, "dimensions", asmt(norm), &in, &part,
+				       &errs), 0);
+	next = json_copy(norm);
+	json_object_set(next, "assessment", part);
+	want = assessment_dumps(next);
+	shared = m0.n;
+	got = assessment_dumps_memo(next, &m0, &m1);
+	CHECK(want && got && !strcmp(want, got), "dump after a part write differs:\n%s\n%s", want,
+	      got);
+	CHECK(m0.n == 1, "%zu of %zu members were dumped again, want 1", m0.n, shared);
+	CHECK(strstr(got, "\"wage_trends\":{\"score\":-2,") != NULL, "the new score is written");
+	free(want);
+	free(got);
+
+	/* A memo of another role's members reuses nothing and changes nothing. */
+	want = assessment_dumps(role);
+	got = assessment_dumps_memo(role, &m1, &m2);
+	CHECK(want && got && !strcmp(want, got), "dump of the raw seed differs");
+	CHECK_INT(m1.n, shared);
+	free(want);
+	free(got);
+
+	assessment_memo_release(&m0);
+	assessment_memo_release(&m1);
+	assessment_memo_release(&m2);
+	json_decref(v);
+	json_decref(part);
+	json_decref(next);
+	json_decref(norm);
+	json_decref(role);
+}
+
 int main(void)
 {
 	static const struct harness_test tests[] = {
@@ -813,6 +867,7 @@ int main(void)
 		{ "slugs", test_slugs },
 		{ "score_block", test_score_block },
 		{ "dumps_numbers", test_dumps_numbers },
+		{ "dumps_memo", test_dumps_memo },
 		{ NULL, NULL },
 	};
 	return harness_main("assessment", tests);
