@@ -784,6 +784,8 @@ static int queue_one(struct store_tx *tx, const char *type, const char *slug, co
 	char *payload = NULL;
 	int rc;
 
+	if (!store_tx_event_wanted(tx, type, slug))
+		return RC_OK;
 	rc = random_id("evt_", 16, id, sizeof(id));
 	if (rc)
 		goto out;

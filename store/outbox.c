@@ -397,6 +397,26 @@ int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *ty
 	return RC_OK;
 }
 
+int store_tx_event_wanted(struct store_tx *tx, const char *type, const char *role_slug)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = store_stmt(tx->conn, "SELECT 1 FROM webhooks w WHERE w.status = 'active' "
+				  "AND EXISTS (SELECT 1 FROM json_each(w.events_json) j "
+				  "WHERE j.value = ?1) "
+				  "AND (w.roles_json IS NULL OR EXISTS (SELECT 1 FROM "
+				  "json_each(w.roles_json) r WHERE r.value = ?2)) LIMIT 1");
+	/* When in doubt, build the event: the insert will match as it should. */
+	if (!st)
+		return 1;
+	store_bind_text(st, 1, type);
+	store_bind_text(st, 2, role_slug);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc != SQLITE_DONE;
+}
+
 /* Steps st (bound already), handing each delivery row to row(); resets st in every case,
  * since a statement left open would pin this connection's snapshot. */
 static int delivery_rows(struct store_conn *c, sqlite3_stmt *st, int with_target,

@@ -357,14 +357,20 @@ const char *store_tx_now(struct store_tx *tx)
 	return tx->now;
 }
 
+/* Runs one of the writer's transaction statements (a string literal), prepared once. */
 static int wexec(struct store *s, const char *sql)
 {
-	char *msg = NULL;
-	int rc = sqlite3_exec(s->wconn.db, sql, NULL, NULL, &msg);
+	sqlite3_stmt *st = store_stmt(&s->wconn, sql);
+	int rc;
 
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "aijri: store: %s: %s\n", sql, msg ? msg : sqlite3_errstr(rc));
-	sqlite3_free(msg);
+	if (!st)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		rc = SQLITE_OK;
+	else
+		fprintf(stderr, "aijri: store: %s: %s\n", sql, sqlite3_errmsg(s->wconn.db));
+	sqlite3_reset(st);
 	return rc;
 }
 

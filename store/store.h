@@ -237,6 +237,9 @@ int store_webhooks_list(struct store *s, int limit, int offset,
 int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *type,
 		       const char *role_slug, const char *payload_json, const char *only_webhook,
 		       int *n_deliveries);
+/* Whether any active subscription would get an event of `type` about role_slug: an event
+ * that none would get is not built or stored at all. */
+int store_tx_event_wanted(struct store_tx *tx, const char *type, const char *role_slug);
 
 struct store_delivery {
 	int64_t id;

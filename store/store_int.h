@@ -14,7 +14,7 @@
 #include "store/store.h"
 #include "util/clock.h"
 
-#define STORE_STMT_CACHE 64
+#define STORE_STMT_CACHE 96
 
 /* One SQLite connection and its prepared statements, used by one thread only. */
 struct store_conn {
