@@ -24,26 +24,6 @@ static const char SQL_ROLE_GET[] = "SELECT " ROLE_COLS ROLE_FROM " WHERE r.slug 
 static const char SQL_ALIAS_RESOLVE[] =
 	"SELECT r.slug FROM aliases a JOIN roles r ON r.id = a.role_id WHERE a.slug = ?1";
 
-/* The list's filters: every parameter NULL means "any". instr() on lower() instead of LIKE,
- * so that a % or _ in the query is matched as itself. */
-#define LIST_WHERE \
-	" FROM roles r WHERE r.archived = 0" \
-	" AND (?1 IS NULL OR instr(lower(r.title), lower(?1)) > 0 OR EXISTS (" \
-	"   SELECT 1 FROM aliases a WHERE a.role_id = r.id AND instr(lower(a.name), lower(?1)) > 0))" \
-	" AND (?2 IS NULL OR r.zone = ?2)" \
-	" AND (?3 IS NULL OR r.score >= ?3)" \
-	" AND (?4 IS NULL OR r.score <= ?4)"
-#define LIST_SELECT                                                                         \
-	"SELECT r.id, r.slug, r.title, NULL, NULL, r.score, r.zone, r.label, "              \
-	"r.revision, r.archived, r.created_at, r.updated_at, r.category, r.seniority" LIST_WHERE
-
-static const char SQL_LIST_COUNT[] = "SELECT count(*)" LIST_WHERE;
-static const char SQL_LIST_TITLE[] =
-	LIST_SELECT " ORDER BY r.title, r.slug LIMIT ?5 OFFSET ?6";
-static const char SQL_LIST_SCORE[] =
-	LIST_SELECT " ORDER BY r.score, r.slug LIMIT ?5 OFFSET ?6";
-static const char SQL_LIST_SCORE_DESC[] =
-	LIST_SELECT " ORDER BY r.score DESC, r.slug LIMIT ?5 OFFSET ?6";
 static const char SQL_EACH[] =
 	"SELECT " ROLE_COLS ROLE_FROM " WHERE r.archived = 0 ORDER BY r.slug";
 
@@ -223,16 +203,6 @@ int store_alias_resolve(struct store *s, const char *alias_slug, char **role_slu
 	return rc;
 }
 
-static void bind_query(sqlite3_stmt *st, const struct store_role_query *q)
-{
-	store_bind_text(st, 1, q->q && *q->q ? q->q : NULL);
-	store_bind_text(st, 2, q->zone);
-	if (q->has_min)
-		sqlite3_bind_double(st, 3, q->min_score);
-	if (q->has_max)
-		sqlite3_bind_double(st, 4, q->max_score);
-}
-
 /* Steps st (bound already), handing each role row to row() until it returns non-zero (which
  * stops the walk and is not an error); resets st in every case. */
 static int role_rows(struct store_conn *c, sqlite3_stmt *st,
@@ -262,36 +232,8 @@ int store_roles_list(struct store *s, const struct store_role_query *q,
 		     int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total)
 {
 	struct store_conn *c = store_reader(s);
-	sqlite3_stmt *st = NULL;
-	const char *sql;
-	int rc;
 
-	if (!c)
-		return RC_IO;
-	st = store_stmt(c, SQL_LIST_COUNT);
-	if (!st)
-		return RC_IO;
-	bind_query(st, q);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		rc = store_sqlite_rc(c, rc);
-		sqlite3_reset(st);
-		return rc ? rc : RC_IO;
-	}
-	if (total)
-		*total = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
-
-	sql = q->sort == STORE_SORT_SCORE	 ? SQL_LIST_SCORE
-	      : q->sort == STORE_SORT_SCORE_DESC ? SQL_LIST_SCORE_DESC
-						 : SQL_LIST_TITLE;
-	st = store_stmt(c, sql);
-	if (!st)
-		return RC_IO;
-	bind_query(st, q);
-	sqlite3_bind_int(st, 5, q->limit > 0 ? q->limit : -1);
-	sqlite3_bind_int(st, 6, q->offset > 0 ? q->offset : 0);
-	return role_rows(c, st, row, ctx);
+	return c ? catalog_list(store_catalog(s), c, q, row, ctx, total) : RC_IO;
 }
 
 int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_role *r), void *ctx)
@@ -524,6 +466,7 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 	if (rc != SQLITE_DONE)
 		return store_sqlite_rc(c, rc);
 	id = sqlite3_last_insert_rowid(c->db);
+	store_tx_role_touched(tx, id);
 	rc = aliases_replace(c, id, w);
 	if (rc)
 		return rc;
@@ -550,6 +493,7 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 		return RC_GONE;
 	if (w->revision != cur.revision + 1)
 		return RC_PRECONDITION;
+	store_tx_role_touched(tx, cur.id);
 	if (!w->keep_aliases) {
 		rc = aliases_replace(c, cur.id, w);
 		if (rc)
@@ -581,9 +525,16 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 int store_tx_role_archive(struct store_tx *tx, const char *slug)
 {
 	struct store_conn *c = tx->conn;
-	sqlite3_stmt *st = store_stmt(c, SQL_ROLE_ARCHIVE);
+	struct store_role_head head;
+	sqlite3_stmt *st;
 	int rc;
 
+	rc = role_head(c, slug, &head);
+	if (rc)
+		return rc;
+	if (head.archived)
+		return RC_NOTFOUND;
+	st = store_stmt(c, SQL_ROLE_ARCHIVE);
 	if (!st)
 		return RC_IO;
 	store_bind_text(st, 1, slug);
@@ -594,6 +545,7 @@ int store_tx_role_archive(struct store_tx *tx, const char *slug)
 		return store_sqlite_rc(c, rc);
 	if (sqlite3_changes(c->db) == 0)
 		return RC_NOTFOUND;
+	store_tx_role_touched(tx, head.id);
 	tx->changed = 1;
 	return RC_OK;
 }

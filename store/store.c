@@ -66,6 +66,12 @@ struct store {
 	pthread_cond_t outbox_cond;
 	int outbox_flag;
 
+	struct catalog *cat;
+	/* The writer's: roles the current batch touched, for the catalog after commit. */
+	int64_t *touched;
+	size_t n_touched, cap_touched;
+	int touched_all;
+
 	pthread_t ckpt;      /* the checkpointer thread */
 	int ckpt_running;
 	pthread_mutex_t ckpt_mu; /* guards the three below */
@@ -399,6 +405,8 @@ static int run_batch(struct store *s, struct store_job *jobs, int *events)
 	int changed = 0, ev = 0, failed = 0, brc;
 	time_t t;
 
+	s->n_touched = 0;
+	s->touched_all = 0;
 	brc = wexec(s, "BEGIN IMMEDIATE");
 	if (brc != SQLITE_OK) {
 		for (j = jobs; j; j = j->next)
@@ -442,8 +450,35 @@ static int run_batch(struct store *s, struct store_job *jobs, int *events)
 			j->rc = RC_IO;
 		return 0;
 	}
+	/* Before any answer goes out: a client's next list must see its write. */
+	catalog_touched(s->cat, s->touched, s->n_touched, s->touched_all);
 	*events = ev;
 	return changed;
+}
+
+struct catalog *store_catalog(struct store *s)
+{
+	return s->cat;
+}
+
+void store_tx_role_touched(struct store_tx *tx, int64_t id)
+{
+	struct store *s = tx->s;
+
+	if (s->touched_all)
+		return;
+	if (s->n_touched == s->cap_touched) {
+		size_t cap = s->cap_touched ? s->cap_touched * 2 : 64;
+		int64_t *t = cap <= 4096 ? realloc(s->touched, cap * sizeof(*t)) : NULL;
+
+		if (!t) {
+			s->touched_all = 1;
+			return;
+		}
+		s->touched = t;
+		s->cap_touched = cap;
+	}
+	s->touched[s->n_touched++] = id;
 }
 
 static void *writer_main(void *arg)
@@ -655,6 +690,12 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	cond_init_monotonic(&s->outbox_cond);
 	pthread_mutex_init(&s->ckpt_mu, NULL);
 	cond_init_monotonic(&s->ckpt_cond);
+	s->cat = catalog_new();
+	if (!s->cat) {
+		snprintf(err, errlen, "out of memory");
+		rc = RC_NOMEM;
+		goto fail;
+	}
 	if (pthread_key_create(&s->reader_key, reader_destroy)) {
 		snprintf(err, errlen, "no thread key left");
 		goto fail;
@@ -752,6 +793,8 @@ void store_free(struct store *s)
 	pthread_cond_destroy(&s->outbox_cond);
 	pthread_mutex_destroy(&s->ckpt_mu);
 	pthread_cond_destroy(&s->ckpt_cond);
+	catalog_free(s->cat);
+	free(s->touched);
 	free(s->path);
 	free(s);
 }

@@ -58,6 +58,20 @@ int store_bind_text(sqlite3_stmt *st, int idx, const char *s);
  * a flag, all fields of struct store, initialised by store_open. The writer calls
  * store_outbox_kick after a commit in which a job set tx->events_added. */
 pthread_mutex_t *store_outbox_mutex(struct store *s);
+/* Records, inside a job, that the job wrote role id (its list columns or aliases): after the
+ * batch commits, the catalog reads it again. */
+void store_tx_role_touched(struct store_tx *tx, int64_t id);
+
+/* The catalog (catalog.c): the role lists from memory. */
+struct catalog;
+struct catalog *catalog_new(void);
+struct catalog *store_catalog(struct store *s);
+void catalog_free(struct catalog *cat);
+/* After a commit: these roles changed (or, with all set, any may have). */
+void catalog_touched(struct catalog *cat, const int64_t *ids, size_t n, int all);
+/* store_roles_list, with c the calling thread's read connection. */
+int catalog_list(struct catalog *cat, struct store_conn *c, const struct store_role_query *q,
+		 int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total);
 pthread_cond_t *store_outbox_cond(struct store *s);
 int *store_outbox_flag(struct store *s);
 

@@ -555,7 +555,7 @@ static void test_aliases(void)
 }
 
 struct slugs {
-	char list[512];
+	char list[2048];
 };
 
 static void add_slug(struct slugs *l, const struct store_role *r)
@@ -671,6 +671,134 @@ static void test_list(void)
 	memset(&l, 0, sizeof(l));
 	CHECK_INT(store_roles_each(s, each_row, &l), 0);
 	CHECK_STR(l.list, "analyst,cook,dancer,edge,zz-analyst");
+	store_free(s);
+}
+
+/* The oracle for the lists: the SQL they were once served by, on a connection of its own. */
+static const char *oracle(const char *path, const struct store_role_query *q, int *total)
+{
+	static const char *const orders[] = { "title COLLATE NOCASE, slug", "score, slug",
+					      "score DESC, slug" };
+	static struct slugs l;
+	char sql[1024];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = 0, at = 0;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(sql, sizeof(sql),
+		 "SELECT slug FROM roles r WHERE archived = 0 AND (?1 IS NULL OR"
+		 " instr(lower(title), lower(?1)) > 0 OR EXISTS (SELECT 1 FROM aliases a WHERE"
+		 " a.role_id = r.id AND instr(lower(a.name), lower(?1)) > 0)) AND (?2 IS NULL OR"
+		 " zone = ?2) AND (?3 IS NULL OR score >= ?3) ORDER BY %s", orders[q->sort]);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		CHECK(0, "oracle: %s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return "";
+	}
+	if (q->q)
+		sqlite3_bind_text(st, 1, q->q, -1, SQLITE_STATIC);
+	if (q->zone)
+		sqlite3_bind_text(st, 2, q->zone, -1, SQLITE_STATIC);
+	if (q->has_min)
+		sqlite3_bind_double(st, 3, q->min_score);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n++ < q->offset || (q->limit > 0 && at >= q->limit))
+			continue;
+		at++;
+		snprintf(l.list + strlen(l.list), sizeof(l.list) - strlen(l.list), "%s%s",
+			 strlen(l.list) ? "," : "", (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	*total = n;
+	return l.list;
+}
+
+static unsigned lcg(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) & 0x7fff;
+}
+
+/* Lists after writes of every kind, read again into the in-memory catalog, are those of SQL:
+ * scores and titles that move, aliases, archives, new roles, and writes rolled back. */
+static void test_list_after_writes(void)
+{
+	static const char *const words[] = { "Analyst", "baker", "Cook", "analyst", "Zeta",
+					     "Nurse", "nurse", "Édith", "Ops", "Bank" };
+	static const char *const zones[] = { "green", "yellow", "red" };
+	static const char *const queries[] = { "an", "NUR", "ali", "x-7", "é", "o" };
+	char path[256], slugs[80][16], titles[80][32], alias[80][24], aslug[80][24];
+	struct store *s = open_new(path, sizeof(path));
+	struct store_role_query q;
+	struct role_arg a;
+	unsigned seed = 7;
+	int n = 0, round, i, total, want_total = -1, live[80];
+
+	if (!s)
+		return;
+	for (round = 0; round < 12; round++) {
+		for (i = 0; i < 12; i++) {
+			int k = n < 10 || lcg(&seed) % 4 == 0 ? n : (int)(lcg(&seed) % (unsigned)n);
+
+			memset(&a, 0, sizeof(a));
+			if (k == n && n < 80) {
+				snprintf(slugs[k], sizeof(slugs[k]), "r-%d", k);
+				live[k] = 1;
+				a.create = 1;
+				n++;
+			} else if (k == n) {
+				continue;
+			}
+			if (!live[k])
+				continue;
+			if (!a.create && lcg(&seed) % 10 == 0) {
+				CHECK_INT(store_write(s, archive_job, slugs[k]), 0);
+				live[k] = 0;
+				continue;
+			}
+			snprintf(titles[k], sizeof(titles[k]), "%s %d", words[lcg(&seed) % 10],
+				 (int)(lcg(&seed) % 5));
+			snprintf(alias[k], sizeof(alias[k]), "Alias x-%d", k);
+			snprintf(aslug[k], sizeof(aslug[k]), "alias-x-%d", k);
+			a.slug = slugs[k];
+			a.title = titles[k];
+			a.score = (double)(lcg(&seed) % 40) / 2;
+			a.zone = zones[lcg(&seed) % 3];
+			a.n_aliases = lcg(&seed) % 2;
+			a.alias_slugs[0] = aslug[k];
+			a.alias_names[0] = alias[k];
+			a.fail_after = !a.create && lcg(&seed) % 6 == 0;
+			CHECK_INT(store_write(s, role_job, &a), a.fail_after ? RC_INVALID : 0);
+		}
+		for (i = 0; i < 12; i++) {
+			const char *got, *want;
+
+			memset(&q, 0, sizeof(q));
+			q.sort = (enum store_sort)(i % 3);
+			if (i >= 3)
+				q.q = queries[(i + round) % 6];
+			if (i % 4 == 1)
+				q.zone = zones[(i + round) % 3];
+			if (i % 5 == 2) {
+				q.has_min = 1;
+				q.min_score = 7.5;
+			}
+			if (i % 3 == 0) {
+				q.limit = 5;
+				q.offset = round % 4;
+			}
+			got = strdup(list(s, &q, &total));
+			want = oracle(path, &q, &want_total);
+			CHECK(got && !strcmp(got, want), "round %d list %d:\n got  %s\n want %s", round,
+			      i, got, want);
+			CHECK(total == want_total, "round %d list %d: total %d, want %d", round, i,
+			      total, want_total);
+			free((void *)got);
+		}
+	}
 	store_free(s);
 }
 
@@ -890,6 +1018,7 @@ static const struct harness_test tests[] = {
 	{ "failing_job", test_failing_job },
 	{ "aliases", test_aliases },
 	{ "list", test_list },
+	{ "list_after_writes", test_list_after_writes },
 	{ "tokens", test_tokens },
 	{ "concurrency", test_concurrency },
 	{ "backup", test_backup },
