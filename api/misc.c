@@ -57,7 +57,7 @@ int api_compare(struct api_request *rq, struct api_response *rs)
 
 	scoring_errors_init(&errs);
 	if (!list || !*list) {
-		scoring_errors_add(&errs, "roles", "is required: two to %d slugs separated by commas",
+		scoring_errors_add(&errs, "roles", "is required: one to %d slugs separated by commas",
 				   COMPARE_MAX);
 		api_problem_errors(rs, &errs);
 		return API_DONE;
@@ -96,8 +96,8 @@ int api_compare(struct api_request *rq, struct api_response *rs)
 		json_array_append_new(out, json_loads(r.score_json, 0, NULL));
 		store_role_release(&r);
 	}
-	if (n < 2 || n > COMPARE_MAX) {
-		scoring_errors_add(&errs, "roles", "must name two to %d slugs separated by commas",
+	if (n < 1 || n > COMPARE_MAX) {
+		scoring_errors_add(&errs, "roles", "must name one to %d slugs separated by commas",
 				   COMPARE_MAX);
 		api_problem_errors(rs, &errs);
 		goto out;
