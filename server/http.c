@@ -588,8 +588,10 @@ struct http *http_start(struct api *api, const struct config *cfg)
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				/* The library's default reuse (SO_REUSEADDR): a restart binds at once,
+				 * and a second server on the same port is refused instead of sharing it
+				 * (SO_REUSEPORT would split the connections between them). */
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 				MHD_OPTION_END);
 	if (!h->d) {
 		fprintf(stderr, "aijri: cannot listen on %s:%d (in use, or not allowed)\n", cfg->bind,

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 
-from lib import BIN, ROOT, check, check_eq, free_port, run, run_cli, test, _scan_sanitizer
+from lib import BIN, ROOT, Server, check, check_eq, free_port, run, run_cli, test, _scan_sanitizer
 
 # name, environment variable, default: the table of server/config.c as documented.
 SETTINGS = [
@@ -118,6 +118,24 @@ def test_precedence_flag_env_file():
             check_eq(rc, 0, f"{name}: exit code on SIGTERM ({log[-500:]})")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@test
+def test_port_in_use_is_refused():
+    """A second server on a port that one already serves must fail, not share the port."""
+    with Server() as srv:
+        tmp = tempfile.mkdtemp(prefix="aijri-cfg-")
+        try:
+            p = subprocess.run([BIN, "serve", "--port", str(srv.port), "--db",
+                                os.path.join(tmp, "other.db")], env=clean_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+            check(p.returncode != 0, f"second server on port {srv.port} exited {p.returncode}")
+            check(b"cannot listen" in p.stderr and str(srv.port).encode() in p.stderr,
+                  f"the refusal names neither the failure nor the port: {p.stderr[-300:]!r}")
+            r = srv.get("/healthz")
+            check(r.status == 200, f"the first server still answers: {r}")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @test
