@@ -493,9 +493,14 @@ int store_delivery_get(struct store *s, const char *webhook_id, int64_t id,
 	return rc;
 }
 
-/* The oldest pending delivery of every active subscription: the only one that may be sent. */
+/* The oldest pending delivery of every active subscription: the only one that may be sent.
+ * One seek per subscription in the pending index, not a pass over every pending delivery:
+ * the dispatcher asks after every commit that queued an event, and a subscriber that is down
+ * can have a long queue. */
 #define HEADS \
-	"(SELECT min(id) AS id FROM deliveries WHERE status = 'pending' GROUP BY webhook_id) h " \
+	"(SELECT (SELECT p.id FROM deliveries p WHERE p.webhook_id = a.id AND" \
+	" p.status = 'pending' ORDER BY p.id LIMIT 1) AS id FROM webhooks a" \
+	" WHERE a.status = 'active') h " \
 	"JOIN deliveries d ON d.id = h.id " \
 	"JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active' "
 

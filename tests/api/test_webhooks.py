@@ -257,6 +257,14 @@ def score_change_is_delivered_signed():
                 check(h.get("user-agent", "").startswith("aijri-webhooks/"), "user agent")
             sc = next((e for e in evs if e.get("type") == "score.changed"), {})
             check(sc.get("id", "").startswith("evt_"), "event id")
+            # evt_ + creation time in ms (12 hex digits) + 16 random base64url characters.
+            eid = sc.get("id", "")
+            check(len(eid) == 32 and all(c in "0123456789abcdef" for c in eid[4:16]) and
+                  all(c.isalnum() or c in "-_" for c in eid[16:]), f"event id form {eid!r}")
+            check(abs(int(eid[4:16] or "0", 16) / 1000 - time.time()) < 60,
+                  f"event id {eid!r} does not begin with the time it was made")
+            ids = [e.get("id", "") for e in evs]
+            check(len(set(ids)) == len(ids), f"event ids repeat: {ids}")
             check(sc.get("created_at", "").endswith("Z"), "created_at")
             data = sc.get("data", {})
             check_eq(data.get("role"), {"slug": SLUG, "title": before.get("title")}, "role")
