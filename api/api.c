@@ -82,7 +82,15 @@ static char *url_decode(const char *s, size_t n)
 		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
 		    isxdigit((unsigned char)s[i + 2])) {
 			char hex[3] = { s[i + 1], s[i + 2], 0 };
-			*o++ = (char)strtol(hex, NULL, 16);
+			char c = (char)strtol(hex, NULL, 16);
+
+			/* %00 stays as it is: a NUL would cut the segment short ("slug%00" is
+			 * no slug, not "slug"). */
+			if (!c) {
+				*o++ = s[i];
+				continue;
+			}
+			*o++ = c;
 			i += 2;
 		} else {
 			*o++ = s[i];
@@ -308,7 +316,7 @@ void api_problem_errors(struct api_response *rs, const struct scoring_errors *er
 	else
 		snprintf(detail, sizeof(detail), "%d fields are invalid; see errors",
 			 errs->n + errs->dropped);
-	p = problem_new(422, "validation-error", "The request body breaks a rule", detail);
+	p = problem_new(422, "validation-error", "The request breaks a rule", detail);
 	list = p ? json_object_get(p, "errors") : NULL;
 	for (i = 0; list && i < errs->n; i++)
 		json_array_append_new(list, json_pack("{s:s, s:s}", "field", errs->e[i].field,
@@ -419,10 +427,18 @@ int api_body_json(struct api_request *rq, struct api_response *rs, json_t **out)
 		return RC_MALFORMED;
 	}
 	v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &err);
+	/* An integer too large for 64 bits is well-formed JSON, and no field takes one: read it
+	 * as a real, so that the rules reject it by name (422) like any number out of range. */
+	if (!v && json_error_code(&err) == json_error_numeric_overflow)
+		v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL,
+			       &err);
 	if (!v) {
 		json_t *p;
+		const char *why = err.text;
 
-		snprintf(detail, sizeof(detail), "line %d, column %d: %s", err.line, err.column, err.text);
+		if (json_error_code(&err) == json_error_null_character)
+			why = "\\u0000 is not allowed in strings";
+		snprintf(detail, sizeof(detail), "line %d, column %d: %s", err.line, err.column, why);
 		p = problem_new(400, "malformed-json", "Malformed JSON", detail);
 		if (p) {
 			json_object_set_new(p, "line", json_integer(err.line));
@@ -533,7 +549,9 @@ void api_cacheable(struct api_request *rq, struct api_response *rs)
 }
 
 /* 1 if the If-None-Match / If-Match list names etag ("r12"), or is "*". */
-static int etag_listed(const char *list, const char *etag)
+/* Whether the header's list names etag (or is "*"). A weak tag (W/"r3") matches only when
+ * weak_ok: If-None-Match compares weakly, If-Match strongly (RFC 9110, 13.1). */
+static int etag_listed(const char *list, const char *etag, int weak_ok)
 {
 	const char *p = list;
 	size_t n = strlen(etag);
@@ -543,8 +561,14 @@ static int etag_listed(const char *list, const char *etag)
 			p++;
 		if (*p == '*')
 			return 1;
-		if (!strncmp(p, "W/", 2))
+		if (!strncmp(p, "W/", 2)) {
+			if (!weak_ok) {
+				while (*p && *p != ',')
+					p++;
+				continue;
+			}
 			p += 2;
+		}
 		if (*p == '"' && !strncmp(p + 1, etag, n) && p[n + 1] == '"')
 			return 1;
 		while (*p && *p != ',')
@@ -561,7 +585,7 @@ int api_etag(struct api_request *rq, struct api_response *rs, int revision)
 	snprintf(tag, sizeof(tag), "r%d", revision);
 	snprintf(quoted, sizeof(quoted), "\"%s\"", tag);
 	api_header(rs, "ETag", quoted);
-	if (inm && etag_listed(inm, tag)) {
+	if (inm && etag_listed(inm, tag, 1)) {
 		rs->status = 304;
 		buf_reset(&rs->body);
 		rs->content_type = NULL;
@@ -577,7 +601,7 @@ int api_if_match_ok(const char *if_match, int revision)
 	if (!if_match || !*if_match)
 		return 1;
 	snprintf(tag, sizeof(tag), "r%d", revision);
-	return etag_listed(if_match, tag);
+	return etag_listed(if_match, tag, 0);
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -166,8 +166,8 @@ static int as_text(json_t *v, const char *field, int checks, size_t max_chars, c
 		scoring_errors_add(errs, field, "must not contain NUL characters");
 		return -1;
 	}
-	if ((checks & AS_NONEMPTY) && !*s) {
-		scoring_errors_add(errs, field, "must not be empty");
+	if ((checks & AS_NONEMPTY) && !s[strspn(s, " \t\r\n")]) {
+		scoring_errors_add(errs, field, "must not be empty or blank");
 		return -1;
 	}
 	if (checks & AS_ONELINE) {
@@ -742,11 +742,11 @@ static json_t *as_share(double x)
 	return json_real(r);
 }
 
+/* The formula's own verdict, beside an override: API.md's {score, zone, label}. */
 static json_t *as_verdict(const struct scoring_verdict *v)
 {
-	return json_pack("{s:f, s:s, s:s, s:f}", "score", v->score, "zone",
-			 scoring_zone_name(v->zone), "label", v->label, "score_exact",
-			 as_round4(v->score_exact));
+	return json_pack("{s:f, s:s, s:s}", "score", v->score, "zone", scoring_zone_name(v->zone),
+			 "label", v->label);
 }
 
 json_t *assessment_score_block(const struct scoring_result *r, const char *slug, const char *title,

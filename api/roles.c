@@ -427,12 +427,12 @@ static int take_reason(json_t *body, char **reason, struct scoring_errors *errs)
 	*reason = NULL;
 	if (!r || json_is_null(r))
 		goto out;
-	if (!json_is_string(r) || json_string_length(r) > 1000) {
+	if (!json_is_string(r) || json_string_length(r) > 1000)
 		scoring_errors_add(errs, "reason", "must be a string of at most 1000 characters");
-		return RC_INVALID;
-	}
-	*reason = strdup(json_string_value(r));
+	else
+		*reason = strdup(json_string_value(r));
 out:
+	/* Taken either way: what is left of the body is checked for unknown fields. */
 	json_object_del(body, "reason");
 	return 0;
 }

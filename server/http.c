@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -541,6 +542,34 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	atomic_fetch_sub(&h->in_flight, 1);
 }
 
+/*
+ * Percent-decoding of the path and the query arguments, in place, as the library's own does,
+ * except that %00 is left as it is: a NUL would end the string there, and
+ * "/roles/edge-ai-engineer%00" would be read as the role's path instead of no path at all.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *r = s, *w = s;
+
+	(void)cls;
+	(void)conn;
+	while (*r) {
+		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
+			char hex[3] = { r[1], r[2], '\0' };
+			char c = (char)strtol(hex, NULL, 16);
+
+			if (c) {
+				*w++ = c;
+				r += 3;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -588,6 +617,7 @@ struct http *http_start(struct api *api, const struct config *cfg)
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+				MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 				/* The library's default reuse (SO_REUSEADDR): a restart binds at once,
 				 * and a second server on the same port is refused instead of sharing it
 				 * (SO_REUSEPORT would split the connections between them). */

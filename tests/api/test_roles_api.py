@@ -104,6 +104,42 @@ def current(s, slug=SLUG):
 # ---------------------------------------------------------------- the seed
 
 @test
+def edge_inputs_named_and_refused():
+    """Inputs at the edges: each refused with the field named, nothing stored."""
+    with Server() as s:
+        tok = s.token()
+        n = revision_count(s)
+        ev = f"/roles/{SLUG}/evidence"
+        # Well-formed JSON whose integer overflows 64 bits: a rule break, named (not a 400).
+        r = s.request("POST", ev, token=tok, headers={"Content-Type": "application/json"},
+                      raw=b'{"dimensions":{"wage_trends":{"score":99999999999999999999999}}}')
+        is_problem(r, 422, "huge integer")
+        names_field(r, "dimensions.wage_trends.score", "huge integer")
+        # A reason of the wrong type: one error, and not "unknown field".
+        r = s.put(f"/roles/{SLUG}/growth", {"growth": {"score": 1}, "reason": ["a"]}, token=tok)
+        is_problem(r, 422, "reason of the wrong type")
+        check_eq([e["field"] for e in r.json.get("errors", [])], ["reason"], "one error on reason")
+        # Blank texts where a text is required.
+        r = s.put(f"/roles/{SLUG}/override", {"override": {"score": 50, "reason": "  "}}, token=tok)
+        is_problem(r, 422, "blank override reason")
+        names_field(r, "override.reason", "blank override reason")
+        body = role_body("blank-title", " \t ")
+        r = s.post("/roles", body, token=tok)
+        is_problem(r, 422, "blank title")
+        names_field(r, "title", "blank title")
+        # If-Match compares strongly: a weak tag of the current revision does not match.
+        r = s.post(ev, {"dimensions": {"wage_trends": {"score": 2}}}, token=tok,
+                   headers={"If-Match": 'W/"r1"'})
+        is_problem(r, 412, "weak If-Match")
+        r = s.get(f"/roles/{SLUG}", headers={"If-None-Match": 'W/"r1"'})
+        check_eq(r.status, 304, "If-None-Match compares weakly")
+        # A NUL in the path is no slug.
+        is_problem(s.get(f"/roles/{SLUG}%00"), 404, "slug followed by %00")
+        check_eq(revision_count(s), n, "nothing was stored")
+        check_eq(s.get("/roles?limit=200").json["total"], 1, "no role was created")
+
+
+@test
 def fresh_seed_score_block():
     with Server() as s:
         r = s.get(f"/roles/{SLUG}/score")
@@ -124,9 +160,8 @@ def fresh_seed_score_block():
                 "override": None, "revision": 1, "method_version": "1"}
         for k, v in want.items():
             check_eq(b.get(k), v, f"score block {k}")
-        f = b.get("formula") or {}
-        check_eq((f.get("score"), f.get("zone"), f.get("label")),
-                 (55.2, "green", "Green (Transforming)"), "formula")
+        check_eq(b.get("formula"), {"score": 55.2, "zone": "green", "label": "Green (Transforming)"},
+                 "formula: API.md's three members")
         check(RFC3339.match(str(b.get("updated_at"))), f"updated_at is RFC 3339: {b.get('updated_at')}")
         check_eq(expected(seed_role()["assessment"]), (55.2, "green", "Green (Transforming)"),
                  "this file's formula agrees with the seed")

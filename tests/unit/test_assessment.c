@@ -749,7 +749,7 @@ static void test_score_block(void)
 			  "\"composition\":{\"task_resistance\":37.5,\"evidence\":10.0,"
 			  "\"barriers\":3.0,\"protective\":3.3,\"growth\":2.5},"
 			  "\"override\":null,\"formula\":{\"score\":55.2,\"zone\":\"green\","
-			  "\"label\":\"Green (Transforming)\",\"score_exact\":55.1576},"
+			  "\"label\":\"Green (Transforming)\"},"
 			  "\"method_version\":\"1\"}");
 	}
 	free(text);
