@@ -100,6 +100,10 @@ int api_seed(struct api *a, const char *json_text);
  * slug or alias taken, by the database or by an earlier record), sets *bad_index to the first
  * record that failed and lists its errors in errs; nothing is written.
  */
+/* The validation alone of api_import_roles (RC_INVALID and *bad_index and errs as there);
+ * writes nothing and needs no store. */
+int api_import_check(json_t *const *roles, size_t n, size_t *bad_index,
+		     struct scoring_errors *errs);
 int api_import_roles(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
 		     struct scoring_errors *errs);
 

@@ -1032,19 +1032,16 @@ next:
 	return rc;
 }
 
-int api_import_roles(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
+int api_import_check(json_t *const *roles, size_t n, size_t *bad_index,
 		     struct scoring_errors *errs)
 {
-	struct import_job j;
 	struct scoring_input in;
 	json_t *norm = NULL;
 	size_t i;
-	int rc = RC_OK;
+	int rc;
 
 	scoring_errors_init(errs);
 	*bad_index = 0;
-	/* Every record is checked before the writer is asked for anything: a bad file then costs
-	 * no transaction, and the first bad record is named even when a later one is bad too. */
 	for (i = 0; i < n; i++) {
 		rc = assessment_read_role(roles[i], ASSESSMENT_REQUIRE_SLUG, &in, &norm, errs);
 		json_decref(norm);
@@ -1054,6 +1051,20 @@ int api_import_roles(struct store *s, json_t *const *roles, size_t n, size_t *ba
 			return RC_INVALID;
 		}
 	}
+	return RC_OK;
+}
+
+int api_import_roles(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
+		     struct scoring_errors *errs)
+{
+	struct import_job j;
+	int rc;
+
+	/* Every record is checked before the writer is asked for anything: a bad file then costs
+	 * no transaction, and the first bad record is named even when a later one is bad too. */
+	rc = api_import_check(roles, n, bad_index, errs);
+	if (rc)
+		return rc;
 	memset(&j, 0, sizeof(j));
 	j.roles = roles;
 	j.n = n;

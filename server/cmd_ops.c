@@ -548,6 +548,7 @@ struct records {
 	json_t **v;
 	int *line;
 	size_t n, cap;
+	char why[512]; /* why reading stopped at a bad line, for after the lines before it */
 };
 
 static void records_release(struct records *r)
@@ -603,21 +604,21 @@ static int parse_line(const char *name, int lineno, const struct buf *line, stru
 		return 0;
 	v = json_loadb(buf_str(line), line->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!v) {
-		fprintf(stderr, "aijri: import: %s: line %d: malformed JSON at column %d: %s\n", name,
-			lineno, jerr.column, jerr.text);
+		snprintf(r->why, sizeof(r->why), "%s: line %d: malformed JSON at column %d: %s", name,
+			 lineno, jerr.column, jerr.text);
 		return 2;
 	}
 	if (!json_is_object(v)) {
-		fprintf(stderr, "aijri: import: %s: line %d: must be a JSON object (a role body)\n",
-			name, lineno);
+		snprintf(r->why, sizeof(r->why), "%s: line %d: must be a JSON object (a role body)",
+			 name, lineno);
 		json_decref(v);
 		return 2;
 	}
 	for (i = 0; i < sizeof(derived_fields) / sizeof(derived_fields[0]); i++)
 		json_object_del(v, derived_fields[i]);
 	if (r->n >= IMPORT_MAX_ROLES) {
-		fprintf(stderr, "aijri: import: %s: line %d: more than %d roles\n", name, lineno,
-			IMPORT_MAX_ROLES);
+		snprintf(r->why, sizeof(r->why), "%s: line %d: more than %d roles", name, lineno,
+			 IMPORT_MAX_ROLES);
 		json_decref(v);
 		return 2;
 	}
@@ -639,8 +640,8 @@ static int read_records(FILE *f, const char *name, struct records *r)
 	while (!ret && fgets(chunk, sizeof(chunk), f)) {
 		n = strlen(chunk);
 		if (buf_add(&line, chunk, n)) {
-			fprintf(stderr, "aijri: import: %s: line %d: longer than %d bytes\n", name,
-				lineno, LINE_MAX_BYTES);
+			snprintf(r->why, sizeof(r->why), "%s: line %d: longer than %d bytes", name,
+				 lineno, LINE_MAX_BYTES);
 			ret = 2;
 			break;
 		}
@@ -661,9 +662,21 @@ static int read_records(FILE *f, const char *name, struct records *r)
 	return ret;
 }
 
+static void report_bad(const char *name, int line, const struct scoring_errors *errs)
+{
+	int i;
+
+	fprintf(stderr, "aijri: import: %s: line %d: not a valid role body; nothing was imported:\n",
+		name, line);
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "  %s: %s\n", errs->e[i].field, errs->e[i].message);
+	if (errs->dropped)
+		fprintf(stderr, "  (and %d more)\n", errs->dropped);
+}
+
 int cmd_import(int argc, char **argv)
 {
-	struct records recs = { NULL, NULL, 0, 0 };
+	struct records recs = { NULL, NULL, 0, 0, "" };
 	struct scoring_errors errs;
 	struct db_lock lock = { -1, -1 };
 	struct store *s = NULL;
@@ -671,7 +684,7 @@ int cmd_import(int argc, char **argv)
 	const char *name;
 	FILE *f = NULL;
 	size_t bad = 0;
-	int ret = 1, rc, i;
+	int ret = 1, rc;
 
 	argc = config_db_arg(argc, argv, db, sizeof(db));
 	if (argc != 1 || (argv[0][0] == '-' && argv[0][1])) {
@@ -686,6 +699,14 @@ int cmd_import(int argc, char **argv)
 		goto out;
 	}
 	ret = read_records(f, name, &recs);
+	if (ret == 2) {
+		/* The first bad record is named: one before the line that stopped the reading
+		 * comes first. */
+		if (api_import_check(recs.v, recs.n, &bad, &errs) == RC_INVALID)
+			report_bad(name, recs.line[bad], &errs);
+		else
+			fprintf(stderr, "aijri: import: %s; nothing was imported\n", recs.why);
+	}
 	if (ret)
 		goto out;
 	ret = 1;
@@ -701,12 +722,7 @@ int cmd_import(int argc, char **argv)
 	}
 	rc = api_import_roles(s, recs.v, recs.n, &bad, &errs);
 	if (rc == RC_INVALID || rc == RC_CONFLICT) {
-		fprintf(stderr, "aijri: import: %s: line %d: not a valid role body; nothing was "
-				"imported:\n", name, recs.line[bad]);
-		for (i = 0; i < errs.n; i++)
-			fprintf(stderr, "  %s: %s\n", errs.e[i].field, errs.e[i].message);
-		if (errs.dropped)
-			fprintf(stderr, "  (and %d more)\n", errs.dropped);
+		report_bad(name, recs.line[bad], &errs);
 		ret = 2;
 		goto out;
 	}

@@ -352,6 +352,9 @@ def test_import_failures_change_nothing():
         for name, text, line in [
             ("malformed", json.dumps(good[0]) + "\n\n" + '{"slug": "x",\n', 3),
             ("array", json.dumps(good[0]) + "\n[1, 2]\n", 2),
+            # A bad record before a malformed line is the first bad record.
+            ("bad record, then malformed", json.dumps(good[0]) + "\n" + json.dumps(bad) +
+             "\n" + json.dumps(good[1]) + "\n{not json\n", 2),
         ]:
             p = run_cli("import", "-", db=srv.db, input=text.encode(), check_rc=2)
             check(f"line {line}:" in p.stderr.decode(), f"{name}: {p.stderr!r}")
@@ -368,6 +371,41 @@ def test_import_failures_change_nothing():
         check_eq(srv.stop(), 0, "server exit code")
     finally:
         srv.cleanup()
+
+
+@test
+def test_container_build_stage_builds():
+    """No container engine runs here, so the Containerfile's build stage is replayed by hand:
+    exactly the files its COPY lines bring, then its RUN line's make and make install."""
+    with open(os.path.join(ROOT, "deploy", "Containerfile")) as fh:
+        lines = fh.read().split("\n")
+    froms = [i for i, ln in enumerate(lines) if ln.startswith("FROM ")]
+    check(len(froms) == 2, f"two stages: {len(froms)} FROM lines")
+    stage = lines[froms[0] + 1:froms[1]] if len(froms) >= 2 else []
+    copies = [ln.split()[1:3] for ln in stage if ln.startswith("COPY ") and "--from" not in ln]
+    check(len(copies) >= 5, f"the build stage copies the sources: {copies}")
+    tmp = tempfile.mkdtemp(prefix="aijri-cf-")
+    try:
+        src = os.path.join(tmp, "src")
+        os.makedirs(src)
+        for what, where in copies:
+            a, b = os.path.join(ROOT, what.rstrip("/")), os.path.join(src, where.rstrip("/"))
+            if os.path.isdir(a):
+                shutil.copytree(a, b)
+            else:
+                shutil.copy(a, b if not where.endswith("/") else os.path.join(b, what))
+        out = os.path.join(tmp, "out")
+        for argv in (["make", "-s", "-j2"],
+                     ["make", "-s", "install", "PREFIX=/usr/local", "DESTDIR=" + out]):
+            p = subprocess.run(argv, cwd=src, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=600)
+            check(p.returncode == 0, f"{' '.join(argv)} in the build stage: {p.stdout[-800:]!r}")
+        binary = os.path.join(out, "usr", "local", "bin", "aijri")
+        check(os.access(binary, os.X_OK), "the image's binary is installed")
+        check(os.path.exists(os.path.join(out, "usr", "local", "lib", "systemd", "system",
+                                          "aijri.service")), "the unit is installed")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @test
