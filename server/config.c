@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "server/config.h"
+#include "server/dispatcher.h"
 
 enum kind { K_INT, K_STR, K_BOOL };
 
@@ -85,6 +86,24 @@ static int set_value(struct config *cfg, const struct setting *s, const char *v,
 		if (strlen(v) >= s->size) {
 			fprintf(stderr, "aijri: %s: %s is too long\n", src, s->name);
 			return 2;
+		}
+		/* Values with a form of their own are checked here, where their source is known,
+		 * before anything is opened. */
+		if (!strcmp(s->name, "log-format") && strcmp(v, "text") && strcmp(v, "json")) {
+			fprintf(stderr, "aijri: %s: %s must be text or json, not '%s'\n", src, s->name,
+				v);
+			return 2;
+		}
+		if (!strcmp(s->name, "webhook-retry-schedule")) {
+			int sched[DISPATCHER_MAX_SCHEDULE];
+
+			if (*v && dispatcher_parse_schedule(v, sched, DISPATCHER_MAX_SCHEDULE) < 0) {
+				fprintf(stderr,
+					"aijri: %s: %s must be a comma list of seconds (at most %d, "
+					"each at most 30 days), not '%s'\n",
+					src, s->name, DISPATCHER_MAX_SCHEDULE, v);
+				return 2;
+			}
 		}
 		memcpy(p, v, strlen(v) + 1);
 		return 0;

@@ -27,7 +27,6 @@
 #include "util/crypto.h"
 #include "util/rc.h"
 
-#define DISPATCHER_MAX_SCHEDULE 32
 #define DISPATCHER_DEFAULT_SCHEDULE "5,300,1800,7200,18000,36000,36000"
 #define DISPATCHER_MAX_RESPONSE 16384 /* bytes of a response body read, then dropped */
 #define DISPATCHER_POLL_MS 100        /* while sending: how soon new work is noticed */

@@ -28,7 +28,8 @@ int dispatcher_sign(const char *secret, const char *id, long long timestamp, con
 		    size_t body_len, char out[64]);
 
 /* Parses a comma list of seconds ("5,300,1800"); at most max entries. Returns the count, or
- * -1 if malformed. */
+ * -1 if malformed. A schedule has at most DISPATCHER_MAX_SCHEDULE entries. */
+#define DISPATCHER_MAX_SCHEDULE 32
 int dispatcher_parse_schedule(const char *s, int *out, int max);
 
 #endif

@@ -135,6 +135,19 @@ static void json_escape(struct buf *b, const char *s)
 	}
 }
 
+/* Appends s for a text line: control characters, spaces and backslashes as \xHH, so that a
+ * path (decoded from %0a and the like) cannot start a line of its own or shift the fields. */
+static void text_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= 0x20 || c == 0x7f || c == '\\')
+			buf_addf(b, "\\x%02x", c);
+		else
+			buf_addc(b, (char)c);
+	}
+}
+
 void log_request(const char *method, const char *path, int status, int64_t duration_us)
 {
 	struct log_buf *lb = my_buf();
@@ -152,8 +165,11 @@ void log_request(const char *method, const char *path, int status, int64_t durat
 		buf_addf(&lb->b, "\",\"status\":%d,\"duration_ms\":%.3f}\n", status,
 			 (double)duration_us / 1000.0);
 	} else {
-		buf_addf(&lb->b, "%s %s %s %d %.3fms\n", now, method, path, status,
-			 (double)duration_us / 1000.0);
+		buf_addf(&lb->b, "%s ", now);
+		text_escape(&lb->b, method);
+		buf_addc(&lb->b, ' ');
+		text_escape(&lb->b, path);
+		buf_addf(&lb->b, " %d %.3fms\n", status, (double)duration_us / 1000.0);
 	}
 	if (lb->b.len >= LOG_FLUSH_BYTES) {
 		write_all(lb->b.data, lb->b.len);

@@ -4,6 +4,7 @@ which beats the default; --help lists every setting; a bad value stops the start
 
 The lib's Server passes --port itself, so the precedence cases start the binary directly."""
 import http.client
+import json
 import os
 import re
 import shutil
@@ -139,6 +140,46 @@ def test_port_in_use_is_refused():
 
 
 @test
+def test_request_log_one_line_per_request():
+    """One line per request on standard error, with time, method, path, status and duration;
+    a path cannot forge a line of its own. In text and in JSON."""
+    for fmt in ("text", "json"):
+        srv = Server(args=["--log-format", fmt])
+        srv.start()
+        try:
+            srv.get("/roles/edge-ai-engineer/score")
+            srv.get("/roles/x%0aFAKE%20LINE")
+            srv.request("HEAD", "/healthz")
+        finally:
+            check_eq(srv.stop(), 0, f"{fmt}: exit code")
+        lines = [ln for ln in srv.log().splitlines() if "/roles/" in ln or "/healthz" in ln]
+        if fmt == "json":
+            recs = []
+            for ln in lines:
+                try:
+                    recs.append(json.loads(ln))
+                except ValueError:
+                    check(False, f"json: not a JSON line: {ln!r}")
+            got = [(r.get("method"), r.get("path"), r.get("status")) for r in recs]
+            check(all(set(r) >= {"time", "method", "path", "status", "duration_ms"} for r in recs),
+                  f"json: fields {recs}")
+        else:
+            got = []
+            for ln in lines:
+                f = ln.split(" ")
+                check(len(f) == 5 and f[4].endswith("ms") and f[0].endswith("Z"),
+                      f"text: time method path status duration: {ln!r}")
+                got.append((f[1], f[2], int(f[3])) if len(f) == 5 else None)
+        check(not any("FAKE" in ln and "/roles/" not in ln for ln in srv.log().splitlines()),
+              f"{fmt}: a forged line: {srv.log()[-600:]!r}")
+        roles = [g for g in got if g and g[1].startswith("/roles/")]
+        check_eq(len(roles), 2, f"{fmt}: one line for each of the two role requests: {got}")
+        check(("GET", "/roles/edge-ai-engineer/score", 200) in got, f"{fmt}: the read: {got}")
+        check(("HEAD", "/healthz", 200) in got, f"{fmt}: the HEAD: {got}")
+        shutil.rmtree(srv.tmp, ignore_errors=True)
+
+
+@test
 def test_help_lists_every_setting():
     p = run_cli("serve", "--help", env=clean_env(), check_rc=0)
     out = p.stdout.decode()
@@ -195,6 +236,18 @@ def test_bad_values_exit_2():
         rc, err = serve_fails(["--config", conf, "--db", db], clean_env(), tmp)
         check_eq(rc, 2, f"webhook-timeout 0: {err}")
         check("webhook-timeout" in err and f"{conf}:1" in err, f"bad file value: {err!r}")
+
+        for line, what in (("webhook-retry-schedule = 5,abc", "webhook-retry-schedule"),
+                           ("log-format = xml", "log-format")):
+            conf = os.path.join(tmp, "form.conf")
+            with open(conf, "w") as f:
+                f.write(line + "\n")
+            rc, err = serve_fails(["--config", conf, "--db", db], clean_env(), tmp)
+            check_eq(rc, 2, f"{line}: {err}")
+            check(what in err and f"{conf}:1" in err, f"{line}: setting and file:line: {err!r}")
+        rc, err = serve_fails(["--db", db], clean_env(AIJRI_WEBHOOK_RETRY_SCHEDULE="1,x"), tmp)
+        check_eq(rc, 2, f"AIJRI_WEBHOOK_RETRY_SCHEDULE=1,x: {err}")
+        check("AIJRI_WEBHOOK_RETRY_SCHEDULE" in err, f"the variable is not named: {err!r}")
 
         rc, err = serve_fails(["--no-such-flag", "--db", db], clean_env(), tmp)
         check_eq(rc, 2, f"unknown flag: {err}")
