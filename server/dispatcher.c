@@ -164,8 +164,19 @@ static int v6_refused(const unsigned char a[16])
 	static const unsigned char zero[12];
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
+	static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
+	static const unsigned char nat64_local[6] = { 0, 0x64, 0xff, 0x9b, 0, 1 };
+
 	if (!memcmp(a, mapped, 12) || !memcmp(a, zero, 12))
 		return v4_refused(a + 12); /* IPv4-mapped, IPv4-compatible, ::1 and :: */
+	/* Addresses that carry an IPv4 address a gateway would reach: NAT64 64:ff9b::/96 and
+	 * 6to4 2002::/16 are judged by it; the local-use NAT64 64:ff9b:1::/48 is refused. */
+	if (!memcmp(a, nat64, 12))
+		return v4_refused(a + 12);
+	if (a[0] == 0x20 && a[1] == 0x02)
+		return v4_refused(a + 2);
+	if (!memcmp(a, nat64_local, 6))
+		return 1;
 	return (a[0] & 0xfe) == 0xfc ||                      /* unique local fc00::/7 */
 	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||    /* link-local fe80::/10 */
 	       (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) ||    /* site-local fec0::/10 */

@@ -447,7 +447,8 @@ def private_addresses_refused_at_connect():
                 check_eq(log[0].get("last_status_code"), None, "no answer")
                 check_eq(log[0].get("status"), "pending", "retried on the schedule")
                 check(log[0].get("next_attempt_at"), "next attempt")
-            for host in ("localhost", "[::1]", "10.1.2.3", "192.168.1.1", "169.254.169.254"):
+            for host in ("localhost", "[::1]", "10.1.2.3", "192.168.1.1", "169.254.169.254",
+                         "[64:ff9b::7f00:1]", "[2002:7f00:1::]", "[::ffff:127.0.0.1]"):
                 w2 = subscribe(srv, tok, f"http://{host}:{rec.port}/x")
                 srv.post(f"/webhooks/{w2.get('id')}/ping", token=tok)
                 log = wait_until(lambda: [d for d in deliveries(srv, tok, w2.get("id"))
