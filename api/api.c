@@ -71,35 +71,6 @@ static const struct route routes[] = {
 /* Requests that matched no route are counted under this name. */
 static const char route_unmatched[] = "(unmatched)";
 
-static char *url_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1), *o = out;
-	size_t i;
-
-	if (!out)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-		    isxdigit((unsigned char)s[i + 2])) {
-			char hex[3] = { s[i + 1], s[i + 2], 0 };
-			char c = (char)strtol(hex, NULL, 16);
-
-			/* %00 stays as it is: a NUL would cut the segment short ("slug%00" is
-			 * no slug, not "slug"). */
-			if (!c) {
-				*o++ = s[i];
-				continue;
-			}
-			*o++ = c;
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* Matches path against pattern; on success fills params (malloc'd) and returns 1. */
 static int route_match(const char *pattern, const char *path, char *params[3])
 {
@@ -122,7 +93,8 @@ static int route_match(const char *pattern, const char *path, char *params[3])
 		if (*p == '{') {
 			if (qe == q || np >= 3)
 				goto no;
-			params[np] = url_decode(q, (size_t)(qe - q));
+			/* The server decoded the path already (once: "%2541" is "%41"). */
+			params[np] = strndup(q, (size_t)(qe - q));
 			if (!params[np])
 				goto no;
 			np++;

@@ -40,7 +40,7 @@ void api_free(struct api *a);
 struct api_request {
 	struct api *api;
 	const char *method;   /* "GET", "HEAD", "POST", ... */
-	const char *path;     /* without the query string */
+	const char *path;     /* without the query string, percent-decoded (but %00 kept as is) */
 	const char *query_string; /* "?a=1&b=2" re-encoded, or "" */
 	const char *body;     /* NULL when none */
 	size_t body_len;

@@ -694,12 +694,13 @@ out:
 /*
  * The current role for a write: its body and score block (new references), its numbers and
  * its state for the events, from the writer's cache when that holds the current revision, else
- * from the store (and then cached). prev->label points into *label_buf or the cache: use it
- * before the next job.
+ * from the store (and then cached). prev's strings point into the cache or into *label_buf and
+ * zone_buf: use them before the next job.
  */
 static int current_role(struct store_tx *tx, struct write_op *op,
 			const struct store_role_head *head, json_t **role, json_t **block,
-			struct scoring_input *in, struct api_event_state *prev, char **label_buf)
+			struct scoring_input *in, struct api_event_state *prev, char **label_buf,
+			char zone_buf[8])
 {
 	struct api_wcache_entry *e = wcache_find(op->api, op->slug, head);
 	struct store_role cur;
@@ -722,9 +723,9 @@ static int current_role(struct store_tx *tx, struct write_op *op,
 	*block = loads(cur.score_json);
 	*label_buf = cur.label;
 	cur.label = NULL;
+	memcpy(zone_buf, cur.zone, sizeof(cur.zone));
 	prev->score = cur.score;
-	prev->zone = !strcmp(cur.zone, "green") ? "green" : !strcmp(cur.zone, "yellow") ? "yellow"
-											 : "red";
+	prev->zone = zone_buf;
 	prev->label = *label_buf;
 	prev->revision = cur.revision;
 	rc = *role && *block && !assessment_input(*role, in) ? RC_OK : RC_IO;
@@ -742,7 +743,7 @@ static int update_job(struct store_tx *tx, void *arg)
 	struct api_event_state prev;
 	struct scoring_input in;
 	json_t *cur_role = NULL, *cur_block = NULL, *new_role = NULL, *norm = NULL, *changes = NULL;
-	char *reason = NULL, *label_buf = NULL;
+	char *reason = NULL, *label_buf = NULL, zone_buf[8];
 	int rc;
 
 	scoring_errors_init(&op->errs);
@@ -765,7 +766,7 @@ static int update_job(struct store_tx *tx, void *arg)
 		goto out;
 	}
 	op->role_id = head.id;
-	rc = current_role(tx, op, &head, &cur_role, &cur_block, &in, &prev, &label_buf);
+	rc = current_role(tx, op, &head, &cur_role, &cur_block, &in, &prev, &label_buf, zone_buf);
 	if (rc)
 		goto out;
 	take_reason(op->body, &reason, &op->errs);
