@@ -398,19 +398,12 @@ int api_body_json(struct api_request *rq, struct api_response *rs, json_t **out)
 		api_problem(rs, 400, "malformed-json", "Malformed JSON", "the request has no body");
 		return RC_MALFORMED;
 	}
-	v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &err);
-	/* An integer too large for 64 bits is well-formed JSON, and no field takes one: read it
-	 * as a real, so that the rules reject it by name (422) like any number out of range. */
-	if (!v && json_error_code(&err) == json_error_numeric_overflow)
-		v = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL,
-			       &err);
+	v = assessment_loadb(rq->body, rq->body_len, &err);
 	if (!v) {
 		json_t *p;
-		const char *why = err.text;
 
-		if (json_error_code(&err) == json_error_null_character)
-			why = "\\u0000 is not allowed in strings";
-		snprintf(detail, sizeof(detail), "line %d, column %d: %s", err.line, err.column, why);
+		snprintf(detail, sizeof(detail), "line %d, column %d: %s", err.line, err.column,
+			 assessment_json_error(&err));
 		p = problem_new(400, "malformed-json", "Malformed JSON", detail);
 		if (p) {
 			json_object_set_new(p, "line", json_integer(err.line));

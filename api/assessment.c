@@ -928,6 +928,23 @@ int assessment_slug_ok(const char *s)
 	return n <= AS_SLUG_MAX;
 }
 
+json_t *assessment_loadb(const char *text, size_t len, json_error_t *err)
+{
+	json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, err);
+
+	if (!v && json_error_code(err) == json_error_numeric_overflow)
+		v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, err);
+	return v;
+}
+
+const char *assessment_json_error(const json_error_t *err)
+{
+	/* Jansson's own words name a flag of its API. */
+	if (json_error_code(err) == json_error_null_character)
+		return "\\u0000 is not allowed in strings";
+	return err->text;
+}
+
 char *assessment_dumps(const json_t *v)
 {
 	/* JSON_ENCODE_ANY: a single figure of a block dumps as well as the block. */

@@ -94,6 +94,15 @@ int assessment_slug_ok(const char *s);
 char *assessment_dumps(const json_t *v);
 
 /*
+ * Parses a JSON body as every reader of assessments does: duplicate keys rejected, and an
+ * integer too large for 64 bits read as a real (it is well-formed JSON, and no field takes one:
+ * the rules then reject it by name, as any number out of range). Returns a new reference, or
+ * NULL with err set; assessment_json_error() is err's text for a person.
+ */
+json_t *assessment_loadb(const char *text, size_t len, json_error_t *err);
+const char *assessment_json_error(const json_error_t *err);
+
+/*
  * A memo of the dumps of a role's large members, keyed by the member's address (each held by
  * a reference, so that no other value can take the address while it is in the memo). A write
  * that replaces one part of a role shares every other member with the role before it

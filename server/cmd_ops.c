@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "api/assessment.h"
 #include "server/commands.h"
 #include "server/config.h"
 #include "store/store.h"
@@ -602,10 +603,10 @@ static int parse_line(const char *name, int lineno, const struct buf *line, stru
 		p++;
 	if (!*p)
 		return 0;
-	v = json_loadb(buf_str(line), line->len, JSON_REJECT_DUPLICATES, &jerr);
+	v = assessment_loadb(buf_str(line), line->len, &jerr);
 	if (!v) {
 		snprintf(r->why, sizeof(r->why), "%s: line %d: malformed JSON at column %d: %s", name,
-			 lineno, jerr.column, jerr.text);
+			 lineno, jerr.column, assessment_json_error(&jerr));
 		return 2;
 	}
 	if (!json_is_object(v)) {

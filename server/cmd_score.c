@@ -14,6 +14,7 @@
 #include "api/assessment.h"
 #include "scoring/scoring.h"
 #include "server/commands.h"
+#include "util/buf.h"
 #include "util/embed.h"
 #include "util/rc.h"
 
@@ -33,16 +34,21 @@ static void cmd_score_usage(FILE *f)
 		CMD_SCORE_DEFAULT);
 }
 
+/* Input larger than this is not an assessment (the API takes 1 MiB). */
+#define CMD_SCORE_MAX_INPUT (64u << 20)
+
 /* Reads and parses the input; prints why on failure. Returns a new reference or NULL. */
 static json_t *cmd_score_load(const char *arg)
 {
 	const struct embed_file *ef;
+	struct buf in = BUF_INIT(CMD_SCORE_MAX_INPUT);
 	json_error_t jerr;
 	json_t *v = NULL;
 	FILE *f = NULL;
 	const char *name = arg;
+	char chunk[65536];
+	size_t n;
 
-	/* Duplicate keys are rejected: the API is strict, and a duplicate hides a value. */
 	if (!strcmp(arg, "--default")) {
 		name = CMD_SCORE_DEFAULT;
 		ef = embed_find(CMD_SCORE_DEFAULT);
@@ -50,24 +56,36 @@ static json_t *cmd_score_load(const char *arg)
 			fprintf(stderr, "aijri score: %s is not embedded in this binary\n", name);
 			goto out;
 		}
-		v = json_loadb(ef->data, ef->size, JSON_REJECT_DUPLICATES, &jerr);
-	} else if (!strcmp(arg, "-")) {
-		name = "<stdin>";
-		v = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
+		v = assessment_loadb(ef->data, ef->size, &jerr);
 	} else {
-		f = fopen(arg, "rb");
-		if (!f) {
+		if (!strcmp(arg, "-")) {
+			name = "<stdin>";
+			f = stdin;
+		} else if (!(f = fopen(arg, "rb"))) {
 			fprintf(stderr, "aijri score: cannot open %s: %s\n", arg, strerror(errno));
 			goto out;
 		}
-		v = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+			if (buf_add(&in, chunk, n)) {
+				fprintf(stderr, "aijri score: %s: larger than %u bytes\n", name,
+					CMD_SCORE_MAX_INPUT);
+				goto out;
+			}
+		}
+		if (ferror(f)) {
+			fprintf(stderr, "aijri score: cannot read %s: %s\n", name, strerror(errno));
+			goto out;
+		}
+		/* Parsed as POST /score parses its body. */
+		v = assessment_loadb(buf_str(&in), in.len, &jerr);
 	}
 	if (!v)
 		fprintf(stderr, "aijri score: %s: malformed JSON at line %d, column %d: %s\n", name,
-			jerr.line, jerr.column, jerr.text);
+			jerr.line, jerr.column, assessment_json_error(&jerr));
 out:
-	if (f)
+	if (f && f != stdin)
 		fclose(f);
+	buf_release(&in);
 	return v;
 }
 

@@ -707,7 +707,9 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		goto fail;
 	s->wconn.db = db;
 	/* Look at the version before anything that could write (journal_mode=WAL rewrites the
-	 * header): a database from a newer aijri must be left exactly as it is. */
+	 * header): a database from a newer aijri must be left exactly as it is. Until it is known
+	 * to be ours, closing must not checkpoint a WAL it has into the file either. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	srcrc = user_version(db, &s->version);
 	if (srcrc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: not a readable database: %s", path, sqlite3_errmsg(db));
@@ -722,6 +724,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		rc = RC_TOONEW;
 		goto fail;
 	}
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 	rc = RC_IO;
 	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||

@@ -125,6 +125,19 @@ def malformed_json():
 
 
 @test
+def integer_too_big_is_named_as_post_score_names_it():
+    role = seed_role()
+    text = json.dumps(role).replace('"score": 1, "rationale"', '"score": 99999999999999999999999, '
+                                    '"rationale"', 1)
+    check("99999999999999999999999" in text, "the fixture has the huge integer")
+    p = run_cli("score", "-", input=text.encode(), check_rc=2)
+    err = p.stderr.decode()
+    check("must be an integer" in err and "malformed" not in err,
+          f"a number out of range, named like any other: {err!r}")
+    check_eq(p.stdout, b"", "stdout")
+
+
+@test
 def out_of_range_and_unknown_fields():
     role = seed_role()
     a = role["assessment"]

@@ -232,6 +232,24 @@ static void test_too_new(void)
 	CHECK(before && after && n1 == n2 && !memcmp(before, after, n1), "the file changed");
 	free(before);
 	free(after);
+
+	/* The same with the newer schema still in its write-ahead log: closing must not
+	 * checkpoint it into the file. */
+	new_path(path, sizeof(path));
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE future (x);", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint = 0;"
+			 "INSERT INTO future VALUES (42); PRAGMA user_version = 999", NULL, NULL, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_close(db);
+	before = file_bytes(path, &n1);
+	rc = store_open(path, &s, err, sizeof(err));
+	CHECK_INT(rc, RC_TOONEW);
+	after = file_bytes(path, &n2);
+	CHECK(before && after && n1 == n2 && !memcmp(before, after, n1),
+	      "the file changed: its WAL was checkpointed");
+	free(before);
+	free(after);
 }
 
 struct rev_list {
