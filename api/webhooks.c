@@ -321,8 +321,9 @@ static int read_body(struct store *s, json_t *body, int patch, struct wh_fields 
 	}
 	if (!patch && !json_object_get(body, "url"))
 		scoring_errors_add(errs, "url", "is required");
+	/* Absent events mean every event, as absent roles mean every role. */
 	if (!patch && !json_object_get(body, "events") && !errs->n)
-		f->events_json = strdup("[\"score.changed\"]");
+		f->events_json = strdup("[\"assessment.revised\",\"score.changed\",\"zone.changed\"]");
 	if (errs->n) {
 		wh_fields_release(f);
 		return RC_INVALID;

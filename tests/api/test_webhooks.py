@@ -160,7 +160,9 @@ def subscription_lifecycle():
         secret = wh.get("secret", "")
         check(secret.startswith("whsec_"), f"secret {secret}")
         check(len(base64.b64decode(secret[6:] or "AA==")) >= 24, "secret of 24+ random bytes")
-        check_eq(wh.get("events"), ["score.changed"], "default events")
+        check_eq(sorted(wh.get("events") or []),
+                 ["assessment.revised", "score.changed", "zone.changed"],
+                 "events absent: every event, as roles absent is every role")
         check_eq(wh.get("roles"), [SLUG], "roles")
         check_eq(wh.get("description"), "mine", "description")
         check_eq(wh.get("status"), "active", "status")
