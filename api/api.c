@@ -298,38 +298,52 @@ void api_problem_errors(struct api_response *rs, const struct scoring_errors *er
 
 void api_problem_rc(struct api_response *rs, int rc, const char *detail)
 {
-	switch (rc) {
-	case RC_NOTFOUND:
-	case RC_GONE:
-		api_problem(rs, 404, "not-found", "Not found", detail);
-		break;
-	case RC_CONFLICT:
-		api_problem(rs, 409, "conflict", "Already exists", detail);
-		break;
-	case RC_PRECONDITION:
-		api_problem(rs, 412, "precondition-failed", "Precondition failed",
-			    detail ? detail : "If-Match does not name the current revision");
-		break;
-	case RC_UNAUTHORIZED:
-		api_problem(rs, 401, "unauthorized", "Unauthorized", detail);
-		break;
-	case RC_TOOLARGE:
-		api_problem(rs, 413, "payload-too-large", "Payload too large", detail);
-		break;
-	case RC_MALFORMED:
-		api_problem(rs, 400, "malformed-request", "Malformed request", detail);
-		break;
-	case RC_INVALID:
-		api_problem(rs, 422, "validation-error", "The request breaks a rule", detail);
-		break;
-	case RC_BUSY:
-		api_problem(rs, 503, "busy", "Service busy", "the database is busy; try again");
-		api_header(rs, "Retry-After", "1");
-		break;
-	default:
-		api_problem(rs, 500, "internal", "Internal error", rc_str(rc));
-		break;
+	api_problem_rc_field(rs, rc, detail, NULL, NULL);
+}
+
+void api_problem_rc_field(struct api_response *rs, int rc, const char *detail, const char *field,
+			  const char *message)
+{
+	static const struct {
+		int rc, status;
+		const char *type, *title;
+	} map[] = {
+		{ RC_NOTFOUND, 404, "not-found", "Not found" },
+		{ RC_GONE, 404, "not-found", "Not found" },
+		{ RC_CONFLICT, 409, "conflict", "Already exists" },
+		{ RC_PRECONDITION, 412, "precondition-failed", "Precondition failed" },
+		{ RC_UNAUTHORIZED, 401, "unauthorized", "Unauthorized" },
+		{ RC_TOOLARGE, 413, "payload-too-large", "Payload too large" },
+		{ RC_MALFORMED, 400, "malformed-request", "Malformed request" },
+		{ RC_INVALID, 422, "validation-error", "The request breaks a rule" },
+		{ RC_BUSY, 503, "busy", "Service busy" },
+	};
+	size_t i;
+	json_t *p;
+	int status = 500;
+	const char *type = "internal", *title = "Internal error";
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (map[i].rc == rc) {
+			status = map[i].status;
+			type = map[i].type;
+			title = map[i].title;
+			break;
+		}
 	}
+	if (rc == RC_PRECONDITION && !detail)
+		detail = "If-Match does not name the current revision";
+	else if (rc == RC_BUSY)
+		detail = "the database is busy; try again";
+	else if (status == 500)
+		detail = rc_str(rc);
+	p = problem_new(status, type, title, detail);
+	if (p && field)
+		json_array_append_new(json_object_get(p, "errors"),
+				      json_pack("{s:s, s:s}", "field", field, "message", message));
+	problem_send(rs, status, p);
+	if (rc == RC_BUSY)
+		api_header(rs, "Retry-After", "1");
 }
 
 /* ---------------------------------------------------------------------------------------

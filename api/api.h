@@ -132,6 +132,9 @@ void api_problem(struct api_response *rs, int status, const char *type, const ch
 void api_problem_errors(struct api_response *rs, const struct scoring_errors *errs);
 /* The problem for an rc (404, 409, 412, 500, ...). */
 void api_problem_rc(struct api_response *rs, int rc, const char *detail);
+/* The same, naming the field at fault in "errors" (field NULL: none named). */
+void api_problem_rc_field(struct api_response *rs, int rc, const char *detail, const char *field,
+			  const char *message);
 
 /* Checks "Authorization: Bearer TOKEN"; on success sets rq->actor and returns 0, else fills
  * rs with 401 and returns RC_UNAUTHORIZED. */

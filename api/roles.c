@@ -400,6 +400,7 @@ struct write_op {
 	char *actor;
 	struct scoring_errors errs;
 	char detail[256];
+	const char *conflict_field; /* a 409's field: "slug" or "aliases" */
 	json_t *result;       /* built in the job */
 	char *location;
 };
@@ -615,12 +616,24 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	w.changed_json = changes_text;
 	w.actor = op->actor;
 	w.revision = revision;
+	/* A create whose slug is taken fails on that first: the 409 then names the slug, and any
+	 * later conflict is an alias's. */
+	if (!prev && store_tx_slug_taken(tx, op->slug) == RC_CONFLICT) {
+		op->conflict_field = "slug";
+		snprintf(op->detail, sizeof(op->detail),
+			 "the slug \"%.100s\" is taken by another role, or is one's alias "
+			 "(archived roles keep theirs)", op->slug);
+		rc = RC_CONFLICT;
+		goto out;
+	}
 	rc = prev ? store_tx_role_update(tx, &w) : store_tx_role_create(tx, &w);
 	if (rc) {
-		if (rc == RC_CONFLICT)
+		if (rc == RC_CONFLICT) {
+			op->conflict_field = "aliases";
 			snprintf(op->detail, sizeof(op->detail), "%s",
-				 prev ? "an alias is taken by another role"
-				      : "the slug or one of the aliases is taken by another role");
+				 "an alias is taken by another role, as its slug or an alias "
+				 "(archived roles keep theirs)");
+		}
 		goto out;
 	}
 	ev_cur.score = res.published.score;
@@ -873,7 +886,8 @@ static void write_finish(struct api_request *rq, struct api_response *rs, int rc
 		api_problem(rs, 404, "not-found", "Not found", "no role has this slug");
 		return;
 	}
-	api_problem_rc(rs, rc, op->detail[0] ? op->detail : NULL);
+	api_problem_rc_field(rs, rc, op->detail[0] ? op->detail : NULL, op->conflict_field,
+			     "is taken by another role");
 }
 
 /* Common start of every role write: token, body (when the write has one), the op. */

@@ -369,6 +369,11 @@ static int slug_free(struct store_conn *c, const char *slug, int64_t id)
 	return rc;
 }
 
+int store_tx_slug_taken(struct store_tx *tx, const char *slug)
+{
+	return slug_free(tx->conn, slug, 0);
+}
+
 /* Replaces role id's aliases with w's. An alias equal to the role's own slug, or given
  * twice, is stored once or not at all: it would only redirect to where it already is. */
 static int aliases_replace(struct store_conn *c, int64_t id, const struct store_role_write *w)

@@ -174,6 +174,9 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w);
 /* Appends revision w->revision (must be current+1, else RC_PRECONDITION) and makes it
  * current; replaces the aliases (RC_CONFLICT as above). */
 int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w);
+/* Inside a job: RC_CONFLICT if slug is the slug or an alias of any role (archived ones
+ * included), else RC_OK. */
+int store_tx_slug_taken(struct store_tx *tx, const char *slug);
 /* Archives (RC_NOTFOUND if none or archived already). Revisions and aliases are kept. */
 int store_tx_role_archive(struct store_tx *tx, const char *slug);
 

@@ -816,6 +816,12 @@ def create_replace_archive():
         r = s.post("/roles", body, token=tok)
         is_problem(r, 409, "POST existing slug")
         check_eq((r.json or {}).get("type"), "urn:aijri:problem:conflict", "conflict type")
+        check_eq(fields(r), ["slug"], "the 409 names the slug")
+        r = s.post("/roles", role_body("fresh-role", "Fresh", aliases=["TinyML Engineer"]),
+                   token=tok)
+        is_problem(r, 409, "POST with another role's alias")
+        check_eq(fields(r), ["aliases"], "the 409 names the aliases")
+        is_problem(s.get("/roles/fresh-role"), 404, "the 409 created nothing")
         r = s.post("/roles", dict(seed_role(), title="Another"), token=tok)
         is_problem(r, 409, "POST the seed's slug")
         r = s.post("/roles", role_body("tinyml-engineer", "Tiny"), token=tok)
