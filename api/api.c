@@ -511,12 +511,23 @@ static json_t *page_link(struct api_request *rq, int limit, int offset)
 	return v;
 }
 
-json_t *api_list(struct api_request *rq, json_t *items, int total, int limit, int offset)
+json_t *api_list(struct api_request *rq, struct api_response *rs, json_t *items, int total,
+		 int limit, int offset)
 {
+	struct buf link = BUF_INIT(8192);
 	json_t *next, *prev;
 
 	next = (long long)offset + limit < total ? page_link(rq, limit, offset + limit) : json_null();
 	prev = offset > 0 ? page_link(rq, limit, offset > limit ? offset - limit : 0) : json_null();
+	/* The same links as a Link header (RFC 8288), as GitHub pages its lists. */
+	if (json_is_string(next))
+		buf_addf(&link, "<%s>; rel=\"next\"", json_string_value(next));
+	if (json_is_string(prev))
+		buf_addf(&link, "%s<%s>; rel=\"prev\"", link.len ? ", " : "",
+			 json_string_value(prev));
+	if (link.len)
+		api_header(rs, "Link", buf_str(&link));
+	buf_release(&link);
 	return json_pack("{s:o, s:i, s:i, s:i, s:{s:o, s:o}}", "items", items, "total", total, "limit",
 			 limit, "offset", offset, "links", "next", next, "prev", prev);
 }
@@ -527,7 +538,6 @@ void api_cacheable(struct api_request *rq, struct api_response *rs)
 	rs->cacheable = 1;
 }
 
-/* 1 if the If-None-Match / If-Match list names etag ("r12"), or is "*". */
 /* Whether the header's list names etag (or is "*"). A weak tag (W/"r3") matches only when
  * weak_ok: If-None-Match compares weakly, If-Match strongly (RFC 9110, 13.1). */
 static int etag_listed(const char *list, const char *etag, int weak_ok)

@@ -149,8 +149,9 @@ int api_query_int(struct api_request *rq, struct api_response *rs, const char *n
 /* limit (default 20, max 200) and offset (default 0). */
 int api_page(struct api_request *rq, struct api_response *rs, int *limit, int *offset);
 /* The list envelope {"items","total","limit","offset","links":{"next","prev"}}; steals items.
- * Links keep the request's other query arguments. */
-json_t *api_list(struct api_request *rq, json_t *items, int total, int limit, int offset);
+ * Links keep the request's other query arguments; rs gets them as a Link header too. */
+json_t *api_list(struct api_request *rq, struct api_response *rs, json_t *items, int total,
+		 int limit, int offset);
 
 /* The deferred-write plumbing: the job runs on the writer thread; finish() runs on the HTTP
  * thread afterwards and fills the response; cleanup(arg) frees arg (may be NULL). */

@@ -286,7 +286,7 @@ int api_roles_list(struct api_request *rq, struct api_response *rs)
 		api_problem_rc(rs, rc, NULL);
 		return API_DONE;
 	}
-	api_json(rs, 200, api_list(rq, c.items, total, q.limit, q.offset));
+	api_json(rs, 200, api_list(rq, rs, c.items, total, q.limit, q.offset));
 	api_cacheable(rq, rs);
 	return API_DONE;
 }
@@ -338,7 +338,7 @@ int api_roles_revisions(struct api_request *rq, struct api_response *rs)
 		api_problem_rc(rs, rc, NULL);
 		goto out;
 	}
-	api_json(rs, 200, api_list(rq, c.items, total, limit, offset));
+	api_json(rs, 200, api_list(rq, rs, c.items, total, limit, offset));
 out:
 	api_cacheable(rq, rs);
 	store_role_release(&r);

@@ -465,7 +465,7 @@ int api_webhooks_list(struct api_request *rq, struct api_response *rs)
 		api_problem_rc(rs, rc, NULL);
 		return API_DONE;
 	}
-	api_json(rs, 200, api_list(rq, items, total, limit, offset));
+	api_json(rs, 200, api_list(rq, rs, items, total, limit, offset));
 	return API_DONE;
 }
 
@@ -656,7 +656,7 @@ int api_webhooks_deliveries(struct api_request *rq, struct api_response *rs)
 		api_problem_rc(rs, rc, NULL);
 		return API_DONE;
 	}
-	api_json(rs, 200, api_list(rq, items, total, limit, offset));
+	api_json(rs, 200, api_list(rq, rs, items, total, limit, offset));
 	return API_DONE;
 }
 

@@ -927,6 +927,11 @@ def list_filters_sort_pagination():
         nxt = j["links"]["next"]
         check(isinstance(nxt, str) and "offset=2" in nxt and "limit=2" in nxt
               and "sort=title" in nxt, f"next keeps the arguments: {nxt}")
+        check_eq(r.header("link"), f'<{nxt}>; rel="next"', "Link header of the first page")
+        r2 = s.get(str(nxt))
+        check_eq(r2.header("link"), f'<{r2.json["links"]["next"]}>; rel="next", '
+                 f'<{r2.json["links"]["prev"]}>; rel="prev"', "Link header of a middle page")
+        check_eq(s.get("/roles?limit=200").header("link"), None, "no Link on a single page")
         pages, seen = 0, []
         while nxt and pages < 5:
             j = s.get(nxt).json
