@@ -336,6 +336,15 @@ out:
  * Events and deliveries
  */
 
+/* The subscriptions that get an event: active, listening for its type (?5), and following its
+ * role (?6) or every role. One definition for the check before an event is built and for the
+ * insert of its deliveries. */
+#define SUBSCRIBED \
+	"w.status = 'active' " \
+	"AND EXISTS (SELECT 1 FROM json_each(w.events_json) j WHERE j.value = ?5) " \
+	"AND (w.roles_json IS NULL OR EXISTS (SELECT 1 FROM json_each(w.roles_json) r " \
+	"WHERE r.value = ?6))"
+
 int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *type,
 		       const char *role_slug, const char *payload_json, const char *only_webhook,
 		       int *n_deliveries)
@@ -372,12 +381,7 @@ int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *ty
 		st = store_stmt(c, "INSERT INTO deliveries (webhook_id, event_id, status, attempts, "
 				   "next_attempt_at, created_at, updated_at) "
 				   "SELECT w.id, ?1, 'pending', 0, ?2, ?3, ?3 FROM webhooks w "
-				   "WHERE w.status = 'active' "
-				   "AND EXISTS (SELECT 1 FROM json_each(w.events_json) j "
-				   "WHERE j.value = ?5) "
-				   "AND (w.roles_json IS NULL OR EXISTS (SELECT 1 FROM "
-				   "json_each(w.roles_json) r WHERE r.value = ?6)) "
-				   "ORDER BY w.created_at, w.rowid");
+				   "WHERE " SUBSCRIBED " ORDER BY w.created_at, w.rowid");
 		if (!st)
 			return RC_IO;
 		store_bind_text(st, 5, type);
@@ -402,16 +406,12 @@ int store_tx_event_wanted(struct store_tx *tx, const char *type, const char *rol
 	sqlite3_stmt *st;
 	int rc;
 
-	st = store_stmt(tx->conn, "SELECT 1 FROM webhooks w WHERE w.status = 'active' "
-				  "AND EXISTS (SELECT 1 FROM json_each(w.events_json) j "
-				  "WHERE j.value = ?1) "
-				  "AND (w.roles_json IS NULL OR EXISTS (SELECT 1 FROM "
-				  "json_each(w.roles_json) r WHERE r.value = ?2)) LIMIT 1");
+	st = store_stmt(tx->conn, "SELECT 1 FROM webhooks w WHERE " SUBSCRIBED " LIMIT 1");
 	/* When in doubt, build the event: the insert will match as it should. */
 	if (!st)
 		return 1;
-	store_bind_text(st, 1, type);
-	store_bind_text(st, 2, role_slug);
+	store_bind_text(st, 5, type);
+	store_bind_text(st, 6, role_slug);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc != SQLITE_DONE;
