@@ -24,9 +24,6 @@
 
 #include "store/store_int.h"
 
-/* Past this many touched roles between two list calls, reading everything is cheaper. */
-#define CATALOG_MAX_DIRTY 4096
-
 struct cat_entry {
 	atomic_int refs;
 	int64_t id;

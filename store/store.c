@@ -469,7 +469,7 @@ void store_tx_role_touched(struct store_tx *tx, int64_t id)
 		return;
 	if (s->n_touched == s->cap_touched) {
 		size_t cap = s->cap_touched ? s->cap_touched * 2 : 64;
-		int64_t *t = cap <= 4096 ? realloc(s->touched, cap * sizeof(*t)) : NULL;
+		int64_t *t = cap <= CATALOG_MAX_DIRTY ? realloc(s->touched, cap * sizeof(*t)) : NULL;
 
 		if (!t) {
 			s->touched_all = 1;

@@ -62,7 +62,10 @@ pthread_mutex_t *store_outbox_mutex(struct store *s);
  * batch commits, the catalog reads it again. */
 void store_tx_role_touched(struct store_tx *tx, int64_t id);
 
-/* The catalog (catalog.c): the role lists from memory. */
+/* The catalog (catalog.c): the role lists from memory. Past this many touched roles (in one
+ * batch, or between two list calls), reading everything again is cheaper than patching. */
+#define CATALOG_MAX_DIRTY 4096
+
 struct catalog;
 struct catalog *catalog_new(void);
 struct catalog *store_catalog(struct store *s);
