@@ -29,6 +29,8 @@ struct route {
 };
 
 static const struct route routes[] = {
+	{ "GET", "/", api_view_index, NULL, 1 },
+	{ "GET", "/feed.atom", api_view_feed_all, NULL, 1 },
 	{ "GET", "/roles", api_roles_list, NULL, 1 },
 	{ "POST", "/roles", api_roles_create, NULL, 0 },
 	{ "GET", "/roles/{slug}", api_roles_get, NULL, 1 },
@@ -48,8 +50,13 @@ static const struct route routes[] = {
 	{ "GET", "/roles/{slug}/override", api_roles_part_get, "override", 1 },
 	{ "PUT", "/roles/{slug}/override", api_roles_part_put, "override", 0 },
 	{ "DELETE", "/roles/{slug}/override", api_roles_override_delete, "override", 0 },
+	{ "GET", "/roles/{slug}/commentary", api_roles_part_get, "commentary", 1 },
+	{ "PUT", "/roles/{slug}/commentary", api_roles_commentary_put, "commentary", 0 },
 	{ "GET", "/roles/{slug}/revisions", api_roles_revisions, NULL, 1 },
 	{ "GET", "/roles/{slug}/revisions/{n}", api_roles_revision, NULL, 1 },
+	{ "GET", "/roles/{slug}/badge.svg", api_view_badge, NULL, 1 },
+	{ "GET", "/roles/{slug}/history.svg", api_view_history, NULL, 1 },
+	{ "GET", "/roles/{slug}/feed.atom", api_view_feed, NULL, 1 },
 	{ "POST", "/score", api_score, NULL, 0 },
 	{ "GET", "/compare", api_compare, NULL, 1 },
 	{ "GET", "/export", api_export, NULL, 1 },
@@ -148,6 +155,8 @@ struct api *api_new(const struct api_options *o)
 	a->webhook_metrics_ctx = o->webhook_metrics_ctx;
 	atomic_init(&a->generation, 1);
 	a->started_unix = (int64_t)time(NULL);
+	snprintf(a->public_url, sizeof(a->public_url), "%s",
+		 o->public_url ? o->public_url : "http://localhost:8080");
 	store_on_commit(a->store, on_commit, a);
 	return a;
 }
@@ -568,10 +577,17 @@ static int etag_listed(const char *list, const char *etag, int weak_ok)
 
 int api_etag(struct api_request *rq, struct api_response *rs, int revision)
 {
-	char tag[32], quoted[40];
-	const char *inm = rq->header(rq->ctx, "If-None-Match");
+	char tag[32];
 
 	snprintf(tag, sizeof(tag), "r%d", revision);
+	return api_etag_tag(rq, rs, tag);
+}
+
+int api_etag_tag(struct api_request *rq, struct api_response *rs, const char *tag)
+{
+	char quoted[72];
+	const char *inm = rq->header(rq->ctx, "If-None-Match");
+
 	snprintf(quoted, sizeof(quoted), "\"%s\"", tag);
 	api_header(rs, "ETag", quoted);
 	if (inm && etag_listed(inm, tag, 1)) {
@@ -581,6 +597,61 @@ int api_etag(struct api_request *rq, struct api_response *rs, int revision)
 		return 1;
 	}
 	return 0;
+}
+
+/* The quality an Accept header gives type/subtype: that of the most specific range matching
+ * it (RFC 9110, 12.5.1); 0 when none does. */
+static double accept_q(const char *accept, const char *type, const char *subtype)
+{
+	const char *p = accept;
+	double best = 0;
+	int best_spec = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char range[160], *media, *params, *slash, *param, *save = NULL;
+		double q = 1;
+		int spec = 0;
+
+		snprintf(range, sizeof(range), "%.*s", (int)(n < sizeof(range) ? n : sizeof(range) - 1),
+			 p);
+		p += n + (p[n] == ',');
+		params = strchr(range, ';');
+		if (params)
+			*params++ = '\0';
+		media = range + strspn(range, " \t");
+		media[strcspn(media, " \t")] = '\0';
+		slash = strchr(media, '/');
+		if (!slash)
+			continue;
+		*slash++ = '\0';
+		if (!strcmp(media, "*") && !strcmp(slash, "*"))
+			spec = 1;
+		else if (!strcasecmp(media, type))
+			spec = !strcmp(slash, "*") ? 2 : !strcasecmp(slash, subtype) ? 3 : 0;
+		for (param = params ? strtok_r(params, ";", &save) : NULL; param;
+		     param = strtok_r(NULL, ";", &save)) {
+			param += strspn(param, " \t");
+			if ((param[0] == 'q' || param[0] == 'Q') && param[1] == '=')
+				q = strtod(param + 2, NULL);
+		}
+		if (spec > best_spec) {
+			best_spec = spec;
+			best = !(q > 0) ? 0 : q > 1 ? 1 : q;
+		}
+	}
+	return best;
+}
+
+enum api_repr api_accept(const char *accept)
+{
+	/* Only a header that names text can prefer HTML: the common cases (none, the wildcard
+	 * alone, "application/json") cost one search. */
+	if (!accept || !strcasestr(accept, "text"))
+		return API_REPR_JSON;
+	return accept_q(accept, "text", "html") > accept_q(accept, "application", "json")
+		       ? API_REPR_HTML
+		       : API_REPR_JSON;
 }
 
 int api_if_match_ok(const char *if_match, int revision)

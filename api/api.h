@@ -31,6 +31,9 @@ struct api_options {
 	/* Appends Prometheus text of the webhook dispatcher (may be NULL). */
 	void (*webhook_metrics)(void *ctx, struct buf *out);
 	void *webhook_metrics_ctx;
+	/* The public base URL ("https://aijri.example.org", no trailing slash): absolute URLs in
+	 * pages and feeds start with it, never with a request's Host header. */
+	const char *public_url;
 };
 
 /* Returns NULL when out of memory. The store must outlive it. */
@@ -106,6 +109,16 @@ int api_import_check(json_t *const *roles, size_t n, size_t *bad_index,
 		     struct scoring_errors *errs);
 int api_import_roles(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
 		     struct scoring_errors *errs);
+
+/*
+ * Content negotiation: the representation an Accept header prefers among those a role's URL
+ * serves. API_REPR_HTML when text/html gets a higher quality than application/json (as in a
+ * browser's "text/html,...;q=0.9" with its wildcard at q=0.8), else API_REPR_JSON, the default
+ * (no Accept, the wildcard alone, a tie). The server keys its response cache by it, so each
+ * representation is cached apart.
+ */
+enum api_repr { API_REPR_JSON = 0, API_REPR_HTML = 1 };
+enum api_repr api_accept(const char *accept);
 
 /* The write generation: bumped after every commit that changed something. */
 uint64_t api_generation(struct api *a);

@@ -40,6 +40,7 @@ struct api {
 	void *webhook_metrics_ctx;
 	_Atomic uint64_t generation;
 	int64_t started_unix;
+	char public_url[512];   /* absolute URLs in pages and feeds start with it */
 };
 
 /* roles.c */
@@ -52,6 +53,7 @@ int api_roles_score(struct api_request *rq, struct api_response *rs);
 int api_roles_part_get(struct api_request *rq, struct api_response *rs);
 int api_roles_part_put(struct api_request *rq, struct api_response *rs);
 int api_roles_evidence_post(struct api_request *rq, struct api_response *rs);
+int api_roles_commentary_put(struct api_request *rq, struct api_response *rs);
 int api_roles_override_delete(struct api_request *rq, struct api_response *rs);
 int api_roles_revisions(struct api_request *rq, struct api_response *rs);
 int api_roles_revision(struct api_request *rq, struct api_response *rs);
@@ -65,6 +67,27 @@ int api_openapi(struct api_request *rq, struct api_response *rs);
 int api_healthz(struct api_request *rq, struct api_response *rs);
 int api_metrics(struct api_request *rq, struct api_response *rs);
 
+/* roles.c, for the pages (views.c): */
+/* Loads the live role named by the path: 0 with *r filled (store_role_release it), or
+ * non-zero with rs filled (404, or 308 to the role of an alias). */
+int api_role_load(struct api_request *rq, struct api_response *rs, struct store_role *r);
+/* The query of a list (q, zone, min_score, max_score, sort, limit, offset), checked: 0, or
+ * non-zero with rs filled (422 naming the parameter). Its strings point into the request. */
+int api_roles_query(struct api_request *rq, struct api_response *rs, struct store_role_query *q);
+/* A list item, a revision summary: new references. */
+json_t *api_role_item(const struct store_role *r);
+json_t *api_revision_summary(const struct store_revision *r);
+
+/* views.c: the pages, pictures and feeds for people (pages/ renders them). */
+int api_view_index(struct api_request *rq, struct api_response *rs);
+int api_view_role(struct api_request *rq, struct api_response *rs, const struct store_role *r);
+int api_view_revision(struct api_request *rq, struct api_response *rs, const struct store_role *r,
+		      const struct store_revision *rev);
+int api_view_badge(struct api_request *rq, struct api_response *rs);
+int api_view_history(struct api_request *rq, struct api_response *rs);
+int api_view_feed(struct api_request *rq, struct api_response *rs);
+int api_view_feed_all(struct api_request *rq, struct api_response *rs);
+
 /* roles.c: frees what the entry holds and clears it. */
 void api_wcache_entry_release(struct api_wcache_entry *e);
 
@@ -76,6 +99,8 @@ void api_metrics_text(struct api *a, struct buf *out);
 void api_cacheable(struct api_request *rq, struct api_response *rs);
 /* Sets ETag "r<revision>" and answers 304 (returns 1) when If-None-Match matches. */
 int api_etag(struct api_request *rq, struct api_response *rs, int revision);
+/* The same with any tag (unquoted, e.g. "r3-html"). */
+int api_etag_tag(struct api_request *rq, struct api_response *rs, const char *tag);
 /* Checks If-Match against the current revision: 0 if absent or matching. */
 int api_if_match_ok(const char *if_match, int revision);
 

@@ -18,6 +18,7 @@
 #include "api/assessment.h"
 #include "util/buf.h"
 #include "util/rc.h"
+#include "util/url.h"
 
 /* Limits on texts, in characters (code points): long enough for the seed's prose, short
  * enough that one body cannot fill the database. */
@@ -29,12 +30,20 @@
 #define AS_MAX_SOURCES 50
 #define AS_MAX_ALIASES 50
 #define AS_SLUG_MAX 100
+/* The narrative's texts (API.md, "Narrative"): CommonMark, each at most this many characters. */
+#define AS_PROSE_MAX 10000
+
+const char *const assessment_commentary_names[ASSESSMENT_N_COMMENTARY] = {
+	"quick_screen", "reinstatement", "growth_check", "calibration", "score_vs_reality",
+	"not_captured", "who_should_worry", "outlook", "survival_strategy", "timeline",
+};
 
 /* Text checks for as_text(). */
 #define AS_REQUIRED 1 /* absent is an error */
 #define AS_NONEMPTY 2 /* "" is an error */
 #define AS_ONELINE 4  /* control characters are an error (names, titles, URLs) */
 #define AS_NULLABLE 8 /* JSON null is accepted (and gives a NULL string) */
+#define AS_PROSE 16   /* control characters other than tab and line breaks are an error */
 
 static void as_path(char *out, size_t outlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -170,9 +179,13 @@ static int as_text(json_t *v, const char *field, int checks, size_t max_chars, c
 		scoring_errors_add(errs, field, "must not be empty or blank");
 		return -1;
 	}
-	if (checks & AS_ONELINE) {
+	if (checks & (AS_ONELINE | AS_PROSE)) {
 		for (p = s; *p; p++) {
-			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			int ctl = (unsigned char)*p < 0x20 || *p == 0x7f;
+
+			if ((checks & AS_PROSE) && (*p == '\t' || *p == '\n' || *p == '\r'))
+				ctl = 0;
+			if (ctl) {
 				scoring_errors_add(errs, field, "must not contain control characters");
 				return -1;
 			}
@@ -204,6 +217,8 @@ static json_t *as_str_or_null(const char *s)
 
 /* ---- sources, dimensions, growth, override, tasks ---------------------------------- */
 
+/* A list of {title, url}: the sources of an evidence dimension or of the role, its resources.
+ * URLs must be http or https (they become links on the role's page). */
 static json_t *as_read_sources(json_t *v, const char *field, struct scoring_errors *errs)
 {
 	static const char *const keys[] = { "title", "url" };
@@ -217,7 +232,7 @@ static json_t *as_read_sources(json_t *v, const char *field, struct scoring_erro
 		return out;
 	}
 	if (json_array_size(v) > AS_MAX_SOURCES)
-		scoring_errors_add(errs, field, "must have at most %d sources", AS_MAX_SOURCES);
+		scoring_errors_add(errs, field, "must have at most %d entries", AS_MAX_SOURCES);
 	json_array_foreach(v, i, src) {
 		as_path(sf, sizeof(sf), "%s[%zu]", field, i);
 		if (!json_is_object(src)) {
@@ -229,8 +244,11 @@ static json_t *as_read_sources(json_t *v, const char *field, struct scoring_erro
 		as_text(json_object_get(src, "title"), kf, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
 			AS_SOURCE_TITLE_MAX, &title, errs);
 		as_key_path(kf, sizeof(kf), sf, "url");
-		as_text(json_object_get(src, "url"), kf, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
-			AS_URL_MAX, &url, errs);
+		if (!as_text(json_object_get(src, "url"), kf, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
+			     AS_URL_MAX, &url, errs) && url && !url_http_ok(url)) {
+			scoring_errors_add(errs, kf, "must be an absolute http or https URL with a host");
+			url = NULL;
+		}
 		if (title && url)
 			json_array_append_new(out, json_pack("{s:s, s:s}", "title", title, "url",
 							     url));
@@ -406,6 +424,84 @@ static json_t *as_read_tasks(json_t *v, const char *base, struct scoring_input *
 	return out;
 }
 
+/* ---- the narrative ------------------------------------------------------------------ */
+
+/* The prose of the role (API.md, "Narrative"): read, normalized and compared by one table. */
+enum as_narrative_kind { AS_N_TEXT, AS_N_COMMENTARY, AS_N_LINKS };
+static const struct as_narrative_member {
+	const char *name;
+	enum as_narrative_kind kind;
+} as_narrative[] = {
+	{ "summary", AS_N_TEXT },
+	{ "seniority_note", AS_N_TEXT },
+	{ "commentary", AS_N_COMMENTARY },
+	{ "sources", AS_N_LINKS },
+	{ "resources", AS_N_LINKS },
+};
+#define AS_N_NARRATIVE ((int)(sizeof(as_narrative) / sizeof(as_narrative[0])))
+
+/* One prose text: CommonMark, at most AS_PROSE_MAX characters. A blank text is no text: null,
+ * so that "" and null never differ in a diff or on a page. */
+static json_t *as_read_prose(json_t *v, const char *field, struct scoring_errors *errs)
+{
+	const char *s = NULL;
+
+	if (as_text(v, field, AS_NULLABLE | AS_PROSE, AS_PROSE_MAX, &s, errs) || !s ||
+	    !s[strspn(s, " \t\r\n")])
+		return json_null();
+	return json_string(s);
+}
+
+json_t *assessment_read_commentary(json_t *v, const char *path, struct scoring_errors *errs)
+{
+	char field[SCORING_FIELD_LEN];
+	json_t *out = json_object();
+	int i;
+
+	if (v && !json_is_null(v) && !json_is_object(v)) {
+		scoring_errors_add(errs, as_where(path),
+				   "must be an object of the commentary's sections, or null");
+		v = NULL;
+	}
+	if (json_is_object(v))
+		as_known_keys(v, path, assessment_commentary_names, ASSESSMENT_N_COMMENTARY,
+			      "unknown section of the commentary", errs);
+	for (i = 0; i < ASSESSMENT_N_COMMENTARY; i++) {
+		as_key_path(field, sizeof(field), path, assessment_commentary_names[i]);
+		json_object_set_new(out, assessment_commentary_names[i],
+				    as_read_prose(json_object_get(v, assessment_commentary_names[i]),
+						  field, errs));
+	}
+	return out;
+}
+
+/* A member of the narrative, normalized (absent gives its default); a new reference. */
+static json_t *as_read_narrative(const struct as_narrative_member *m, json_t *v,
+				 const char *field, struct scoring_errors *errs)
+{
+	switch (m->kind) {
+	case AS_N_TEXT:
+		return as_read_prose(v, field, errs);
+	case AS_N_COMMENTARY:
+		return assessment_read_commentary(v, field, errs);
+	case AS_N_LINKS:
+		break;
+	}
+	return v && !json_is_null(v) ? as_read_sources(v, field, errs) : json_array();
+}
+
+void assessment_role_defaults(json_t *role)
+{
+	struct scoring_errors none; /* absent members have nothing to report */
+	int i;
+
+	/* Roles stored before the narrative existed have none of it: the same as none given. */
+	for (i = 0; json_is_object(role) && i < AS_N_NARRATIVE; i++)
+		if (!json_object_get(role, as_narrative[i].name))
+			json_object_set_new(role, as_narrative[i].name,
+					    as_read_narrative(&as_narrative[i], NULL, "", &none));
+}
+
 /* ---- whole assessments and roles ----------------------------------------------------- */
 
 static void as_input_unset(struct scoring_input *in)
@@ -511,7 +607,8 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
 {
 	static const char *const keys[] = { "slug", "title", "aliases", "seniority", "category",
 					    "primary_function", "not_this_role",
-					    "typical_experience", "assessment" };
+					    "typical_experience", "summary", "seniority_note",
+					    "commentary", "sources", "resources", "assessment" };
 	static const char *const descriptive[] = { "seniority", "category", "primary_function",
 						   "not_this_role", "typical_experience" };
 	char field[SCORING_FIELD_LEN];
@@ -571,6 +668,11 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
 			AS_TEXT_MAX, &s, errs);
 		json_object_set_new(out, descriptive[i], as_str_or_null(s));
 	}
+	for (i = 0; i < AS_N_NARRATIVE; i++)
+		json_object_set_new(out, as_narrative[i].name,
+				    as_read_narrative(&as_narrative[i],
+						      json_object_get(v, as_narrative[i].name),
+						      as_narrative[i].name, errs));
 
 	a = json_object_get(v, "assessment");
 	if (!a) {
@@ -837,6 +939,39 @@ static void as_diff_dims(json_t *old_a, json_t *new_a, const char *part,
 	}
 }
 
+/* A narrative member absent from a role stored before the narrative existed is its default:
+ * null, an empty list, a commentary of nulls. */
+static json_t *as_member_or_null(json_t *v)
+{
+	return !v || (json_is_array(v) && !json_array_size(v)) ? json_null() : v;
+}
+
+static void as_diff_narrative(json_t *old_role, json_t *new_role, json_t *out)
+{
+	char path[SCORING_FIELD_LEN];
+	int i, j;
+
+	for (i = 0; i < AS_N_NARRATIVE; i++) {
+		const char *k = as_narrative[i].name;
+		json_t *o = json_object_get(old_role, k), *n = json_object_get(new_role, k);
+
+		if (as_narrative[i].kind != AS_N_COMMENTARY) {
+			if (!json_equal(as_member_or_null(o), as_member_or_null(n)))
+				json_array_append_new(out, json_string(k));
+			continue;
+		}
+		for (j = 0; j < ASSESSMENT_N_COMMENTARY; j++) {
+			const char *sec = assessment_commentary_names[j];
+
+			if (json_equal(as_member_or_null(json_object_get(o, sec)),
+				       as_member_or_null(json_object_get(n, sec))))
+				continue;
+			as_path(path, sizeof(path), "%s.%s", k, sec);
+			json_array_append_new(out, json_string(path));
+		}
+	}
+}
+
 json_t *assessment_diff(json_t *old_role, json_t *new_role)
 {
 	static const char *const role_keys[] = { "slug", "title", "aliases", "seniority",
@@ -850,6 +985,7 @@ json_t *assessment_diff(json_t *old_role, json_t *new_role)
 			if (!as_same(json_object_get(old_role, role_keys[i]),
 				     json_object_get(new_role, role_keys[i])))
 				json_array_append_new(out, json_string(role_keys[i]));
+		as_diff_narrative(old_role, new_role, out);
 		oa = json_object_get(old_role, "assessment");
 		na = json_object_get(new_role, "assessment");
 	}

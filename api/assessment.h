@@ -33,12 +33,32 @@ int assessment_read(json_t *v, const char *path, struct scoring_input *in, json_
 
 /*
  * Reads a role body: slug, title, aliases, seniority, category, primary_function,
- * not_this_role, typical_experience, assessment. Slug: lower-case letters, digits and single
- * hyphens, 1..100 characters. Title: non-empty. Aliases: array of non-empty strings.
+ * not_this_role, typical_experience, the narrative (summary, seniority_note, commentary,
+ * sources, resources) and assessment. Slug: lower-case letters, digits and single hyphens,
+ * 1..100 characters. Title: non-empty. Aliases: array of non-empty strings.
  * On success *norm is a new reference to the normalized role (with "slug" only when given).
+ *
+ * The narrative (API.md, "Narrative") is prose for people and never enters a score: each text
+ * is CommonMark of at most 10,000 characters without control characters other than tab and
+ * line breaks, null when absent or blank; commentary is an object of the
+ * ASSESSMENT_N_COMMENTARY sections, each such a text; sources and resources are lists of
+ * {title, url} with http or https URLs ([] when absent). Evidence sources are checked alike.
  */
 int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t **norm,
 			 struct scoring_errors *errs);
+
+/* The sections of the narrative's commentary, in the order of the seed's page. */
+#define ASSESSMENT_N_COMMENTARY 10
+extern const char *const assessment_commentary_names[ASSESSMENT_N_COMMENTARY];
+
+/* Reads a commentary object found at `path` ("commentary"): every section optional, null or
+ * absent for none, unknown ones refused. Returns a new reference to the normalized commentary
+ * (every section present, text or null); errors are added to errs. */
+json_t *assessment_read_commentary(json_t *v, const char *path, struct scoring_errors *errs);
+
+/* Gives a normalized role stored before the narrative existed the narrative's defaults (null
+ * texts, an all-null commentary, empty lists), in place. */
+void assessment_role_defaults(json_t *role);
 
 /*
  * Reads one part of a partial update (PUT /roles/{slug}/barriers and the like) at `path`
@@ -75,9 +95,10 @@ void assessment_score_block_set_reason(json_t *block, json_t *norm);
 
 /*
  * The paths that differ between two normalized roles (or two normalized assessments), as a
- * new JSON array of strings: "title", "aliases", "tasks", "evidence.wage_trends",
- * "barriers.regulatory", "protective.moral_judgment", "growth", "override". Empty when equal.
- * Assessment parts are named without the "assessment." prefix.
+ * new JSON array of strings: "title", "aliases", "summary", "commentary.outlook", "sources",
+ * "tasks", "evidence.wage_trends", "barriers.regulatory", "protective.moral_judgment",
+ * "growth", "override". Empty when equal. Assessment parts are named without the
+ * "assessment." prefix. A narrative member absent from one side counts as its default.
  */
 json_t *assessment_diff(json_t *old_role, json_t *new_role);
 

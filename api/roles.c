@@ -27,7 +27,7 @@ static const char *param_slug(struct api_request *rq)
  * rest of the path and the query kept); an archived or unknown one answers 404. Returns 0
  * with *r filled, or non-zero with rs filled.
  */
-static int load_role(struct api_request *rq, struct api_response *rs, struct store_role *r)
+int api_role_load(struct api_request *rq, struct api_response *rs, struct store_role *r)
 {
 	const char *slug = param_slug(rq);
 	char *target = NULL;
@@ -88,6 +88,7 @@ static json_t *role_repr(const char *role_json, const char *score_json, int revi
 		json_decref(score);
 		return NULL;
 	}
+	assessment_role_defaults(v);
 	json_object_set_new(v, "score", score ? score : json_null());
 	json_object_set_new(v, "revision", json_integer(revision));
 	json_object_set_new(v, "created_at", json_string(created_at ? created_at : ""));
@@ -100,9 +101,13 @@ int api_roles_get(struct api_request *rq, struct api_response *rs)
 	struct store_role r;
 	json_t *v;
 
-	if (load_role(rq, rs, &r))
+	/* The URL is JSON or the role's page, by Accept: every answer says so, errors too. */
+	api_header(rs, "Vary", "Accept");
+	if (api_role_load(rq, rs, &r))
 		return API_DONE;
-	if (!api_etag(rq, rs, r.revision)) {
+	if (api_accept(rq->header(rq->ctx, "Accept")) == API_REPR_HTML) {
+		api_view_role(rq, rs, &r);
+	} else if (!api_etag(rq, rs, r.revision)) {
 		v = role_repr(r.role_json, r.score_json, r.revision, r.created_at, r.updated_at);
 		api_json(rs, v ? 200 : 500, v);
 	}
@@ -115,7 +120,7 @@ int api_roles_score(struct api_request *rq, struct api_response *rs)
 {
 	struct store_role r;
 
-	if (load_role(rq, rs, &r))
+	if (api_role_load(rq, rs, &r))
 		return API_DONE;
 	if (!api_etag(rq, rs, r.revision)) {
 		rs->status = 200;
@@ -133,7 +138,7 @@ static double round4(double x)
 	return round(x * 10000.0) / 10000.0;
 }
 
-/* GET /roles/{slug}/tasks|evidence|barriers|protective|growth|override */
+/* GET /roles/{slug}/tasks|evidence|barriers|protective|growth|override|commentary */
 int api_roles_part_get(struct api_request *rq, struct api_response *rs)
 {
 	const char *part = api_route_part(rq);
@@ -141,7 +146,7 @@ int api_roles_part_get(struct api_request *rq, struct api_response *rs)
 	json_t *role = NULL, *score = NULL, *a, *v;
 	size_t i;
 
-	if (load_role(rq, rs, &r))
+	if (api_role_load(rq, rs, &r))
 		return API_DONE;
 	if (api_etag(rq, rs, r.revision))
 		goto out;
@@ -175,6 +180,10 @@ int api_roles_part_get(struct api_request *rq, struct api_response *rs)
 		json_object_set(v, "wording", json_object_get(g, "wording"));
 	} else if (!strcmp(part, "override")) {
 		json_object_set(v, "override", json_object_get(a, "override"));
+	} else if (!strcmp(part, "commentary")) {
+		/* The narrative is the role's, not the assessment's. */
+		assessment_role_defaults(role);
+		json_object_set(v, "commentary", json_object_get(role, "commentary"));
 	} else {
 		/* evidence, barriers, protective: the dimensions and the block's summary. */
 		json_t *sum = json_object_get(score, part);
@@ -202,15 +211,19 @@ struct list_ctx {
 	json_t *items;
 };
 
+json_t *api_role_item(const struct store_role *r)
+{
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:f, s:s, s:s?, s:i, s:s?}", "slug", r->slug,
+			 "title", r->title, "category", r->category, "seniority", r->seniority,
+			 "score", r->score, "zone", r->zone, "label", r->label, "revision",
+			 r->revision, "updated_at", r->updated_at);
+}
+
 static int list_row(void *ctx, const struct store_role *r)
 {
 	struct list_ctx *c = ctx;
-	json_t *item;
+	json_t *item = api_role_item(r);
 
-	item = json_pack("{s:s, s:s, s:s?, s:s?, s:f, s:s, s:s?, s:i, s:s?}", "slug", r->slug, "title",
-			 r->title, "category", r->category, "seniority", r->seniority, "score",
-			 r->score, "zone", r->zone, "label", r->label, "revision", r->revision,
-			 "updated_at", r->updated_at);
 	if (item)
 		json_array_append_new(c->items, item);
 	return 0;
@@ -234,17 +247,17 @@ static int parse_score_arg(struct api_request *rq, const char *name, int *has, d
 	return 0;
 }
 
-int api_roles_list(struct api_request *rq, struct api_response *rs)
+int api_roles_query(struct api_request *rq, struct api_response *rs, struct store_role_query *qp)
 {
 	struct store_role_query q;
 	struct scoring_errors errs;
-	struct list_ctx c = { NULL };
 	const char *sort = rq->query(rq->ctx, "sort");
-	int total = 0, rc;
+	int rc;
 
 	memset(&q, 0, sizeof(q));
-	if (api_page(rq, rs, &q.limit, &q.offset))
-		return API_DONE;
+	rc = api_page(rq, rs, &q.limit, &q.offset);
+	if (rc)
+		return rc;
 	scoring_errors_init(&errs);
 	q.q = rq->query(rq->ctx, "q");
 	if (q.q && !*q.q)
@@ -277,8 +290,20 @@ int api_roles_list(struct api_request *rq, struct api_response *rs)
 		scoring_errors_add(&errs, "sort", "must be score, -score or title");
 	if (errs.n) {
 		api_problem_errors(rs, &errs);
-		return API_DONE;
+		return RC_INVALID;
 	}
+	*qp = q;
+	return RC_OK;
+}
+
+int api_roles_list(struct api_request *rq, struct api_response *rs)
+{
+	struct store_role_query q;
+	struct list_ctx c = { NULL };
+	int total = 0, rc;
+
+	if (api_roles_query(rq, rs, &q))
+		return API_DONE;
 	c.items = json_array();
 	rc = store_roles_list(rq->api->store, &q, list_row, &c, &total);
 	if (rc) {
@@ -299,7 +324,7 @@ struct rev_ctx {
 	json_t *items;
 };
 
-static json_t *revision_summary(const struct store_revision *r)
+json_t *api_revision_summary(const struct store_revision *r)
 {
 	json_t *changed = loads(r->changed_json);
 
@@ -312,7 +337,7 @@ static json_t *revision_summary(const struct store_revision *r)
 static int rev_row(void *ctx, const struct store_revision *r)
 {
 	struct rev_ctx *c = ctx;
-	json_t *item = revision_summary(r);
+	json_t *item = api_revision_summary(r);
 
 	if (item)
 		json_array_append_new(c->items, item);
@@ -327,7 +352,7 @@ int api_roles_revisions(struct api_request *rq, struct api_response *rs)
 
 	if (api_page(rq, rs, &limit, &offset))
 		return API_DONE;
-	if (load_role(rq, rs, &r))
+	if (api_role_load(rq, rs, &r))
 		return API_DONE;
 	if (api_etag(rq, rs, r.revision))
 		goto out;
@@ -354,7 +379,8 @@ int api_roles_revision(struct api_request *rq, struct api_response *rs)
 	json_t *v, *role;
 	int rc;
 
-	if (load_role(rq, rs, &r))
+	api_header(rs, "Vary", "Accept");
+	if (api_role_load(rq, rs, &r))
 		return API_DONE;
 	if (*end || end == rq->params[1] || n < 1 || n > 1000000000) {
 		api_problem(rs, 404, "not-found", "Not found", "revisions are numbered from 1");
@@ -367,9 +393,12 @@ int api_roles_revision(struct api_request *rq, struct api_response *rs)
 		goto out;
 	}
 	/* A past revision never changes: its ETag is its own number. */
-	if (!api_etag(rq, rs, rev.revision)) {
-		v = revision_summary(&rev);
+	if (api_accept(rq->header(rq->ctx, "Accept")) == API_REPR_HTML) {
+		api_view_revision(rq, rs, &r, &rev);
+	} else if (!api_etag(rq, rs, rev.revision)) {
+		v = api_revision_summary(&rev);
 		role = loads(rev.role_json);
+		assessment_role_defaults(role);
 		json_object_set_new(v, "assessment", json_incref(json_object_get(role, "assessment")));
 		json_object_set_new(v, "role", role ? role : json_null());
 		json_object_set_new(v, "score", loads(rev.score_json));
@@ -386,7 +415,8 @@ out:
  * Writes
  */
 
-enum write_kind { W_CREATE, W_REPLACE, W_PART, W_ARCHIVE };
+/* W_COMMENTARY replaces the role's commentary, a part of the narrative, not of the assessment. */
+enum write_kind { W_CREATE, W_REPLACE, W_PART, W_COMMENTARY, W_ARCHIVE };
 
 struct write_op {
 	struct api *api;      /* NULL outside the server (seed, import): no cache */
@@ -804,7 +834,7 @@ static int update_job(struct store_tx *tx, void *arg)
 			else
 				scoring_errors_add(&op->errs, k, "unknown field");
 		}
-		if (!part && op->part != SCORING_OVERRIDE)
+		if (!part && op->part != SCORING_OVERRIDE && op->kind != W_COMMENTARY)
 			scoring_errors_add(&op->errs, op->part_key, "is required");
 		else if (!part)
 			scoring_errors_add(&op->errs, op->part_key, "is required (null removes it)");
@@ -812,10 +842,21 @@ static int update_job(struct store_tx *tx, void *arg)
 			rc = RC_INVALID;
 			goto out;
 		}
-		/* Read the part even after an unknown field, so every broken field is listed. */
-		rc = assessment_read_part(op->part, part, op->part_key,
-					  json_object_get(cur_role, "assessment"), &in, &norm, &op->errs);
-		if (!rc && !op->errs.n) {
+		if (op->kind == W_COMMENTARY) {
+			/* Prose only: the numbers in `in` stay the current ones, so does the score. */
+			norm = assessment_read_commentary(part, op->part_key, &op->errs);
+			if (norm && !op->errs.n) {
+				new_role = json_copy(cur_role);
+				json_object_set(new_role, "commentary", norm);
+			}
+		} else {
+			/* Read the part even after an unknown field, so every broken field is
+			 * listed. */
+			rc = assessment_read_part(op->part, part, op->part_key,
+						  json_object_get(cur_role, "assessment"), &in, &norm,
+						  &op->errs);
+		}
+		if (op->kind != W_COMMENTARY && !rc && !op->errs.n) {
 			/* A shallow copy: the cached role it shares its members with is never
 			 * changed, and only "assessment" is replaced here. */
 			new_role = json_copy(cur_role);
@@ -923,7 +964,7 @@ static int start_write(struct api_request *rq, struct api_response *rs, enum wri
 		struct store_role r;
 
 		if (store_role_head(rq->api->store, param_slug(rq), &head) || head.archived) {
-			if (load_role(rq, rs, &r)) {
+			if (api_role_load(rq, rs, &r)) {
 				op_free(op);
 				return API_DONE;
 			}
@@ -959,6 +1000,11 @@ int api_roles_part_put(struct api_request *rq, struct api_response *rs)
 							    : SCORING_OVERRIDE;
 
 	return start_write(rq, rs, W_PART, p, part, 1);
+}
+
+int api_roles_commentary_put(struct api_request *rq, struct api_response *rs)
+{
+	return start_write(rq, rs, W_COMMENTARY, SCORING_ALL, "commentary", 1);
 }
 
 int api_roles_evidence_post(struct api_request *rq, struct api_response *rs)

@@ -18,10 +18,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "api/webhooks.h"
 #include "util/crypto.h"
+#include "util/url.h"
 
 #define WH_URL_MAX 2048
 #define WH_DESCRIPTION_MAX 1000
@@ -169,35 +168,6 @@ static void wh_fields_release(struct wh_fields *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* 1 when url is an absolute http or https URL with a host (libcurl's parser decides). */
-static int url_ok(const char *url)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	int ok = 0;
-
-	const char *sep = strstr(url, "://");
-	const char *c;
-
-	/* libcurl reads "https:///x" as host x; a URL with no authority is not one to accept. */
-	if (!u || !sep || sep[3] == '/' || sep[3] == '\0')
-		goto out;
-	for (c = url; *c; c++)
-		if ((unsigned char)*c <= ' ' || *c == 0x7f)
-			goto out;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
-		goto out;
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		goto out;
-	ok = (!strcmp(scheme, "http") || !strcmp(scheme, "https")) && host[0];
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return ok;
-}
-
 static void read_url(json_t *v, struct wh_fields *f, struct scoring_errors *errs)
 {
 	const char *s = json_string_value(v);
@@ -206,7 +176,7 @@ static void read_url(json_t *v, struct wh_fields *f, struct scoring_errors *errs
 		scoring_errors_add(errs, "url", "must be a string");
 		return;
 	}
-	if (strlen(s) > WH_URL_MAX || strpbrk(s, " \t\r\n") || !url_ok(s)) {
+	if (strlen(s) > WH_URL_MAX || strpbrk(s, " \t\r\n") || !url_http_ok(s)) {
 		scoring_errors_add(errs, "url", "must be an absolute http or https URL with a host, "
 				   "at most %d characters", WH_URL_MAX);
 		return;

@@ -45,7 +45,7 @@ int cmd_serve(int argc, char **argv)
 	struct http *h = NULL;
 	struct api_options o;
 	sigset_t set;
-	char err[512];
+	char err[512], public_url[600];
 	int rc, sig = 0, status = 1;
 
 	rc = config_load(&cfg, argc, argv, "serve");
@@ -80,6 +80,11 @@ int cmd_serve(int argc, char **argv)
 	o.allow_private_webhooks = cfg.allow_private_webhooks;
 	o.webhook_metrics = dispatcher_metrics;
 	o.webhook_metrics_ctx = d;
+	if (cfg.public_url[0])
+		snprintf(public_url, sizeof(public_url), "%s", cfg.public_url);
+	else
+		snprintf(public_url, sizeof(public_url), "http://localhost:%d", cfg.port);
+	o.public_url = public_url;
 	a = api_new(&o);
 	if (!a)
 		goto out;

@@ -12,6 +12,7 @@
 
 #include "server/config.h"
 #include "server/dispatcher.h"
+#include "util/url.h"
 
 enum kind { K_INT, K_STR, K_BOOL };
 
@@ -48,11 +49,21 @@ static const struct setting {
 	  "5,300,1800,7200,18000,36000,36000", "seconds between delivery attempts, comma-separated" },
 	{ "webhook-timeout", "AIJRI_WEBHOOK_TIMEOUT", K_INT, offsetof(struct config, webhook_timeout),
 	  0, 1, 600, "10", "seconds a receiver has to answer one delivery" },
+	{ "public-url", "AIJRI_PUBLIC_URL", K_STR, offsetof(struct config, public_url),
+	  sizeof(((struct config *)0)->public_url), 0, 0, "",
+	  "public base URL of links in pages and feeds, e.g. https://aijri.example.org "
+	  "(default http://localhost:PORT; never taken from a request's Host)" },
 	{ "webhook-concurrency", "AIJRI_WEBHOOK_CONCURRENCY", K_INT,
 	  offsetof(struct config, webhook_concurrency), 0, 1, 10000, "64",
 	  "webhook deliveries in flight at once" },
 	{ NULL, NULL, K_INT, 0, 0, 0, 0, NULL, NULL },
 };
+
+/* A base URL: pages append paths to it, so a query or fragment would end up inside them. */
+static int public_url_ok(const char *v)
+{
+	return url_http_ok(v) && !strpbrk(v, "?#");
+}
 
 static int set_value(struct config *cfg, const struct setting *s, const char *v, const char *src)
 {
@@ -105,7 +116,17 @@ static int set_value(struct config *cfg, const struct setting *s, const char *v,
 				return 2;
 			}
 		}
+		if (!strcmp(s->name, "public-url") && *v && !public_url_ok(v)) {
+			fprintf(stderr,
+				"aijri: %s: %s must be an absolute http or https URL with a host and "
+				"no query or fragment, not '%s'\n", src, s->name, v);
+			return 2;
+		}
 		memcpy(p, v, strlen(v) + 1);
+		/* "https://x.org/" and "https://x.org" are one base: links add their own "/". */
+		if (!strcmp(s->name, "public-url"))
+			while (strlen(p) > 8 && p[strlen(p) - 1] == '/')
+				p[strlen(p) - 1] = '\0';
 		return 0;
 	}
 	return 2;

@@ -23,6 +23,7 @@ struct config {
 	char retry_schedule[512]; /* comma list of seconds */
 	int webhook_timeout;      /* seconds for one delivery */
 	int webhook_concurrency;  /* deliveries in flight at once */
+	char public_url[512];     /* base of absolute URLs in pages and feeds; "" = localhost */
 	char config_file[4096];
 };
 

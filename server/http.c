@@ -6,7 +6,8 @@
  * HTTP thread never waits on the disk, and a read never waits for a write.
  *
  * The cache: a GET answer the API marks cacheable is kept as a ready MHD_Response keyed by
- * its URL, with the write generation it was built at. An entry is served only while the
+ * its representation (api_accept: HTML or JSON) and its URL, with the write generation it was
+ * built at. An entry is served only while the
  * generation is unchanged, so a commit invalidates everything at once, and an answer built
  * from data read before a commit can never be served after it.
  */
@@ -463,6 +464,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 
 	is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	/* The representation the Accept header picks leads the key: a URL's HTML and JSON
+	 * answers are cached apart (and any other Accept shares the JSON one). */
+	buf_addc(&key, is_get && api_accept(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+									 "Accept")) == API_REPR_HTML
+			       ? 'H'
+			       : 'J');
 	if (cache_key(conn, url, &key))
 		buf_reset(&key); /* too long to cache; the query string is then left out */
 	if (is_get && key.len && serve_cached(r, method, url, buf_str(&key), &ret)) {
@@ -473,7 +480,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	r->rq.api = h->api;
 	r->rq.method = method;
 	r->rq.path = url;
-	r->rq.query_string = key.len ? buf_str(&key) + strlen(url) : "";
+	r->rq.query_string = key.len ? buf_str(&key) + 1 + strlen(url) : "";
 	r->rq.body = r->body.len ? r->body.data : NULL;
 	r->rq.body_len = r->body.len;
 	r->rq.body_too_large = r->too_large;

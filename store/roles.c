@@ -32,6 +32,16 @@ static const char SQL_REV_COUNT[] = "SELECT count(*) FROM revisions WHERE role_i
 static const char SQL_REV_LIST[] =
 	"SELECT revision, score, zone, label, reason, changed_json, actor, created_at, NULL, NULL"
 	" FROM revisions WHERE role_id = ?1 ORDER BY revision DESC LIMIT ?2 OFFSET ?3";
+/* The newest revisions of every live role. They are among the newest ?1 revisions of the ?1
+ * roles updated last (a role's updated_at is its newest revision's time), so only those are
+ * read, by the primary key: no index on time is kept for this, and no write pays for one. */
+static const char SQL_REV_RECENT[] =
+	"SELECT v.revision, v.score, v.zone, v.label, v.reason, v.changed_json, v.actor,"
+	" v.created_at, NULL, NULL, rl.slug, rl.title"
+	" FROM (SELECT id, slug, title, revision FROM roles WHERE archived = 0"
+	"       ORDER BY updated_at DESC, id DESC LIMIT ?1) rl"
+	" JOIN revisions v ON v.role_id = rl.id AND v.revision > rl.revision - ?1"
+	" ORDER BY v.created_at DESC, rl.id DESC, v.revision DESC LIMIT ?1";
 static const char SQL_REV_GET[] =
 	"SELECT v.revision, v.score, v.zone, v.label, v.reason, v.changed_json, v.actor,"
 	" v.created_at, v.role_json, v.score_json"
@@ -88,6 +98,8 @@ void store_revision_release(struct store_revision *r)
 	free(r->created_at);
 	free(r->role_json);
 	free(r->score_json);
+	free(r->slug);
+	free(r->title);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -316,6 +328,41 @@ int store_revisions_list(struct store *s, const char *slug, int limit, int offse
 		rc = revision_from_row(st, &r);
 		if (rc)
 			goto out;
+		rc = row(ctx, &r);
+		store_revision_release(&r);
+		if (rc) {
+			rc = RC_OK;
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_revisions_recent(struct store *s, int limit,
+			   int (*row)(void *ctx, const struct store_revision *r), void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+	struct store_revision r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c || !(st = store_stmt(c, SQL_REV_RECENT)))
+		return RC_IO;
+	sqlite3_bind_int(st, 1, limit > 0 ? limit : 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = revision_from_row(st, &r);
+		if (rc)
+			goto out;
+		r.slug = store_col_strdup(st, 10);
+		r.title = store_col_strdup(st, 11);
+		if (!r.slug || !r.title) {
+			store_revision_release(&r);
+			rc = RC_NOMEM;
+			goto out;
+		}
 		rc = row(ctx, &r);
 		store_revision_release(&r);
 		if (rc) {

@@ -125,6 +125,8 @@ struct store_revision {
 	char *created_at;
 	char *role_json;    /* the whole role body as it was (NULL in lists) */
 	char *score_json;   /* the score block as it was (NULL in lists) */
+	char *slug;         /* the role's slug and current title: store_revisions_recent only */
+	char *title;
 };
 void store_revision_release(struct store_revision *r);
 
@@ -132,6 +134,10 @@ void store_revision_release(struct store_revision *r);
 int store_revisions_list(struct store *s, const char *slug, int limit, int offset,
 			 int (*row)(void *ctx, const struct store_revision *r), void *ctx, int *total);
 int store_revision_get(struct store *s, const char *slug, int revision, struct store_revision *out);
+/* The newest `limit` revisions of all live roles, newest first (by time; within one second by
+ * role, then revision), with slug and title filled. A non-zero return from row() stops. */
+int store_revisions_recent(struct store *s, int limit,
+			   int (*row)(void *ctx, const struct store_revision *r), void *ctx);
 
 /* What a job writes for a new revision. */
 struct store_role_write {

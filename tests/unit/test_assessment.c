@@ -290,6 +290,11 @@ static void test_role_fields(void)
 			"{\"title\":null,\"aliases\":[],\"seniority\":null,"
 			"\"category\":null,\"primary_function\":null,"
 			"\"not_this_role\":null,\"typical_experience\":null,"
+			"\"summary\":null,\"seniority_note\":null,\"commentary\":"
+			"{\"quick_screen\":null,\"reinstatement\":null,\"growth_check\":null,"
+			"\"calibration\":null,\"score_vs_reality\":null,\"not_captured\":null,"
+			"\"who_should_worry\":null,\"outlook\":null,\"survival_strategy\":null,"
+			"\"timeline\":null},\"sources\":[],\"resources\":[],"
 			"\"assessment\":{\"tasks\":[{\"name\":\"a\",\"time_share\":100,"
 			"\"score\":3,\"rationale\":\"\"}],\"evidence\":"
 			"{\"job_posting_trends\":{\"score\":0,\"rationale\":\"\","
@@ -849,6 +854,145 @@ static void test_dumps_memo(void)
 	json_decref(role);
 }
 
+/* The seed with one member of the narrative replaced (v stolen; NULL deletes the member);
+ * returns the rc of reading it, errors in errs. */
+static int read_seed_with(const char *key, json_t *v, json_t **norm)
+{
+	struct scoring_input in;
+	json_t *role = load_seed();
+	int rc;
+
+	if (v)
+		json_object_set_new(role, key, v);
+	else
+		json_object_del(role, key);
+	scoring_errors_init(&errs);
+	*norm = NULL;
+	rc = assessment_read_role(role, ASSESSMENT_REQUIRE_SLUG, &in, norm, &errs);
+	json_decref(role);
+	return rc;
+}
+
+static void test_narrative(void)
+{
+	static const struct {
+		const char *key, *json; /* the member and its value */
+		const char *field, *message; /* the error; NULL field: accepted */
+	} cases[] = {
+		{ "summary", "\"*short*\"", NULL, NULL },
+		{ "summary", "null", NULL, NULL },
+		{ "summary", "42", "summary", "must be a string" },
+		{ "summary", "\"a\\u0001b\"", "summary", "must not contain control characters" },
+		{ "seniority_note", "\"line one\\nline two\\ttab\"", NULL, NULL },
+		{ "commentary", "null", NULL, NULL },
+		{ "commentary", "[]", "commentary", "must be an object" },
+		{ "commentary", "{\"mood\":\"x\"}", "commentary.mood", "unknown section" },
+		{ "commentary", "{\"outlook\":7}", "commentary.outlook", "must be a string" },
+		{ "sources", "[{\"title\":\"t\",\"url\":\"javascript:alert(1)\"}]", "sources[0].url",
+		  "must be an absolute http or https URL" },
+		{ "sources", "[{\"title\":\"t\",\"url\":\"/relative\"}]", "sources[0].url",
+		  "must be an absolute http or https URL" },
+		{ "resources", "[{\"title\":\"t\",\"url\":\"ftp://example.org/x\"}]",
+		  "resources[0].url", "must be an absolute http or https URL" },
+		{ "resources", "[{\"title\":\"t\",\"url\":\"https://example.org/x\"}]", NULL, NULL },
+		{ "resources", "{}", "resources", "must be an array" },
+		{ "resources", "[{\"title\":\"t\"}]", "resources[0].url", "is required" },
+	};
+	size_t i;
+	json_t *norm = NULL, *role, *c;
+	char big[10002];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = read_seed_with(cases[i].key, json_loads(cases[i].json, JSON_DECODE_ANY, NULL),
+					&norm);
+
+		if (!cases[i].field) {
+			CHECK(rc == 0, "%s = %s refused", cases[i].key, cases[i].json);
+			dump_errors();
+		} else {
+			CHECK(rc == RC_INVALID, "%s = %s accepted", cases[i].key, cases[i].json);
+			CHECK_ERR(cases[i].field, cases[i].message);
+		}
+		json_decref(norm);
+	}
+	/* 10,000 characters (code points, not bytes) and no more. */
+	memset(big, 'x', sizeof(big) - 2);
+	big[sizeof(big) - 2] = '\0';
+	CHECK_INT(read_seed_with("summary", json_string(big), &norm), 0);
+	json_decref(norm);
+	big[sizeof(big) - 2] = 'y';
+	big[sizeof(big) - 1] = '\0';
+	CHECK_INT(read_seed_with("summary", json_string(big), &norm), RC_INVALID);
+	CHECK_ERR("summary", "must be at most 10000 characters");
+	json_decref(norm);
+
+	/* The seed carries every section; absent members get their defaults, blank is none. */
+	CHECK_INT(read_seed_with("summary", json_string("  \n"), &norm), 0);
+	CHECK(json_is_null(json_object_get(norm, "summary")), "a blank summary is null");
+	c = json_object_get(norm, "commentary");
+	CHECK_INT(json_object_size(c), ASSESSMENT_N_COMMENTARY);
+	for (i = 0; i < ASSESSMENT_N_COMMENTARY; i++)
+		CHECK(json_string_length(json_object_get(c, assessment_commentary_names[i])) > 20,
+		      "the seed's %s", assessment_commentary_names[i]);
+	json_decref(norm);
+	CHECK_INT(read_seed_with("commentary", NULL, &norm), 0);
+	c = json_object_get(norm, "commentary");
+	CHECK(json_is_null(json_object_get(c, "outlook")), "absent commentary: null sections");
+	CHECK_INT(json_object_size(c), ASSESSMENT_N_COMMENTARY);
+	json_decref(norm);
+
+	/* A role stored before the narrative: its defaults, and no difference in a diff. */
+	role = load_seed();
+	CHECK_INT(read_seed_with("commentary", NULL, &norm), 0);
+	json_object_del(role, "summary");
+	json_object_del(role, "seniority_note");
+	json_object_del(role, "commentary");
+	json_object_del(role, "sources");
+	json_object_del(role, "resources");
+	json_object_set_new(norm, "summary", json_null());
+	json_object_set_new(norm, "seniority_note", json_null());
+	c = assessment_diff(role, norm);
+	CHECK_INT(json_array_size(c), 0);
+	json_decref(c);
+	assessment_role_defaults(role);
+	CHECK(json_equal(json_object_get(role, "commentary"), json_object_get(norm, "commentary")),
+	      "defaults: an all-null commentary");
+	CHECK(json_is_array(json_object_get(role, "resources")), "defaults: resources []");
+	json_decref(norm);
+	json_decref(role);
+}
+
+static void test_narrative_diff(void)
+{
+	json_t *a = NULL, *b = NULL, *d;
+	struct scoring_input in;
+	char *text;
+
+	CHECK_INT(read_seed_with("summary", json_string("old"), &a), 0);
+	CHECK_INT(read_seed_with("summary", json_string("new"), &b), 0);
+	json_object_set_new(json_object_get(b, "commentary"), "outlook", json_string("changed"));
+	json_object_set_new(b, "sources",
+			    json_pack("[{s:s, s:s}]", "title", "t", "url", "https://example.org"));
+	d = assessment_diff(a, b);
+	text = assessment_dumps(d);
+	CHECK_STR(text, "[\"summary\",\"commentary.outlook\",\"sources\"]");
+	free(text);
+	json_decref(d);
+	/* The narrative never enters the numbers. */
+	CHECK_INT(assessment_input(b, &in), 0);
+	CHECK_INT(in.growth, 1);
+	json_decref(a);
+	json_decref(b);
+	/* Evidence sources are URLs checked alike. */
+	CHECK_INT(read_text("{\"title\":\"x\",\"assessment\":{\"tasks\":[{\"name\":\"a\","
+			    "\"time_share\":100,\"score\":3}],\"evidence\":{\"job_posting_trends\":"
+			    "{\"score\":0,\"sources\":[{\"title\":\"t\",\"url\":\"data:text/html,x\"}]}}}}",
+			    0, &a), RC_INVALID);
+	CHECK_ERR("assessment.evidence.job_posting_trends.sources[0].url",
+		  "must be an absolute http or https URL");
+	json_decref(a);
+}
+
 int main(void)
 {
 	static const struct harness_test tests[] = {
@@ -868,6 +1012,8 @@ int main(void)
 		{ "score_block", test_score_block },
 		{ "dumps_numbers", test_dumps_numbers },
 		{ "dumps_memo", test_dumps_memo },
+		{ "narrative", test_narrative },
+		{ "narrative_diff", test_narrative_diff },
 		{ NULL, NULL },
 	};
 	return harness_main("assessment", tests);
