@@ -31,6 +31,7 @@ struct route {
 static const struct route routes[] = {
 	{ "GET", "/", api_view_index, NULL, 1 },
 	{ "GET", "/feed.atom", api_view_feed_all, NULL, 1 },
+	{ "GET", "/favicon.svg", api_view_favicon, NULL, 1 },
 	{ "GET", "/roles", api_roles_list, NULL, 1 },
 	{ "POST", "/roles", api_roles_create, NULL, 0 },
 	{ "GET", "/roles/{slug}", api_roles_get, NULL, 1 },
@@ -154,6 +155,7 @@ struct api *api_new(const struct api_options *o)
 	a->webhook_metrics = o->webhook_metrics;
 	a->webhook_metrics_ctx = o->webhook_metrics_ctx;
 	atomic_init(&a->generation, 1);
+	atomic_init(&a->page_builds, 0);
 	a->started_unix = (int64_t)time(NULL);
 	snprintf(a->public_url, sizeof(a->public_url), "%s",
 		 o->public_url ? o->public_url : "http://localhost:8080");
@@ -911,6 +913,10 @@ void api_metrics_text(struct api *a, struct buf *out)
 	buf_addf(out, "# HELP aijri_write_generation Commits that changed data since start.\n"
 		      "# TYPE aijri_write_generation counter\naijri_write_generation %llu\n",
 		 (unsigned long long)(api_generation(a) - 1));
+	buf_addf(out, "# HELP aijri_page_builds_total Pages, pictures and feeds rendered (a cached one is "
+		      "served, not rendered again).\n# TYPE aijri_page_builds_total counter\n"
+		      "aijri_page_builds_total %llu\n",
+		 (unsigned long long)atomic_load_explicit(&a->page_builds, memory_order_relaxed));
 	if (a->webhook_metrics)
 		a->webhook_metrics(a->webhook_metrics_ctx, out);
 }

@@ -41,6 +41,7 @@ struct api {
 	_Atomic uint64_t generation;
 	int64_t started_unix;
 	char public_url[512];   /* absolute URLs in pages and feeds start with it */
+	_Atomic uint64_t page_builds; /* pages, pictures and feeds rendered (views.c), for /metrics */
 };
 
 /* roles.c */
@@ -84,6 +85,7 @@ int api_view_role(struct api_request *rq, struct api_response *rs, const struct 
 int api_view_revision(struct api_request *rq, struct api_response *rs, const struct store_role *r,
 		      const struct store_revision *rev);
 int api_view_badge(struct api_request *rq, struct api_response *rs);
+int api_view_favicon(struct api_request *rq, struct api_response *rs);
 int api_view_history(struct api_request *rq, struct api_response *rs);
 int api_view_feed(struct api_request *rq, struct api_response *rs);
 int api_view_feed_all(struct api_request *rq, struct api_response *rs);

@@ -24,9 +24,11 @@
 #define CSP_NONE "default-src 'none'"
 
 /* Sets the answer's status and type, or a problem when rendering failed (the body is then
- * replaced). */
-static void finish(struct api_response *rs, int rc, const char *type, const char *csp)
+ * replaced); counts the build. */
+static void finish(struct api_request *rq, struct api_response *rs, int rc, const char *type,
+		   const char *csp)
 {
+	atomic_fetch_add_explicit(&rq->api->page_builds, 1, memory_order_relaxed);
 	if (rc) {
 		buf_reset(&rs->body);
 		api_problem_rc(rs, rc, NULL);
@@ -109,7 +111,7 @@ static int role_page(struct api_request *rq, struct api_response *rs, const stru
 		p.current = r->revision;
 		rc = pages_role_html(&rs->body, &p);
 	}
-	finish(rs, rc, TYPE_HTML, pages_csp());
+	finish(rq, rs, rc, TYPE_HTML, pages_csp());
 	json_decref(role);
 	json_decref(score);
 	json_decref(revs);
@@ -197,7 +199,7 @@ int api_view_index(struct api_request *rq, struct api_response *rs)
 		p.sort = rq->query(rq->ctx, "sort");
 		rc = pages_index_html(&rs->body, &p);
 	}
-	finish(rs, rc, TYPE_HTML, pages_csp());
+	finish(rq, rs, rc, TYPE_HTML, pages_csp());
 	api_cacheable(rq, rs);
 	json_decref(c.items);
 	return API_DONE;
@@ -214,9 +216,18 @@ int api_view_badge(struct api_request *rq, struct api_response *rs)
 	if (api_role_load(rq, rs, &r))
 		return API_DONE;
 	if (!api_etag(rq, rs, r.revision))
-		finish(rs, pages_badge_svg(&rs->body, r.score, r.zone, r.label), TYPE_SVG, CSP_NONE);
+		finish(rq, rs, pages_badge_svg(&rs->body, r.score, r.zone, r.label), TYPE_SVG, CSP_NONE);
 	api_cacheable(rq, rs);
 	store_role_release(&r);
+	return API_DONE;
+}
+
+int api_view_favicon(struct api_request *rq, struct api_response *rs)
+{
+	finish(rq, rs, pages_favicon_svg(&rs->body), TYPE_SVG, CSP_NONE);
+	/* It never changes while the server runs: browsers may keep it a day. */
+	api_header(rs, "Cache-Control", "public, max-age=86400");
+	api_cacheable(rq, rs);
 	return API_DONE;
 }
 
@@ -230,7 +241,7 @@ int api_view_history(struct api_request *rq, struct api_response *rs)
 		return API_DONE;
 	if (!api_etag(rq, rs, r.revision)) {
 		rc = role_revisions(rq->api, &r, PAGES_HISTORY_MAX, 0, &revs);
-		finish(rs, rc ? rc : pages_history_svg(&rs->body, r.title, revs), TYPE_SVG, CSP_NONE);
+		finish(rq, rs, rc ? rc : pages_history_svg(&rs->body, r.title, revs), TYPE_SVG, CSP_NONE);
 	}
 	api_cacheable(rq, rs);
 	json_decref(revs);
@@ -262,7 +273,7 @@ int api_view_feed(struct api_request *rq, struct api_response *rs)
 	f.alt_path = buf_str(&alt);
 	f.updated = r.updated_at;
 	f.entries = revs;
-	finish(rs, rc ? rc : pages_feed_atom(&rs->body, &f), TYPE_ATOM, CSP_NONE);
+	finish(rq, rs, rc ? rc : pages_feed_atom(&rs->body, &f), TYPE_ATOM, CSP_NONE);
 out:
 	api_cacheable(rq, rs);
 	json_decref(revs);
@@ -291,7 +302,7 @@ int api_view_feed_all(struct api_request *rq, struct api_response *rs)
 	f.alt_path = "/";
 	f.updated = now;
 	f.entries = c.items;
-	finish(rs, rc ? rc : pages_feed_atom(&rs->body, &f), TYPE_ATOM, CSP_NONE);
+	finish(rq, rs, rc ? rc : pages_feed_atom(&rs->body, &f), TYPE_ATOM, CSP_NONE);
 	api_cacheable(rq, rs);
 	json_decref(c.items);
 	return API_DONE;

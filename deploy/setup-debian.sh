@@ -5,9 +5,12 @@
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-      libcurl4-openssl-dev libssl-dev ca-certificates)
+      libcurl4-openssl-dev libssl-dev libcmark-dev ca-certificates)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(python3 sqlite3 curl clang libclang-rt-14-dev valgrind wrk nginx-light systemd)
+	# The browser tests: Debian's chromium (headless), fonts to render the pages with, and a
+	# feed parser for the Atom feeds.
+	pkgs+=(chromium fonts-dejavu-core fonts-liberation python3-feedparser)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -24,6 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ "${1:-}" = "--test" ] && [ -f tests/openapi/package-lock.json ] && [ ! -d tests/openapi/node_modules ]; then
-	npm ci --prefix tests/openapi --no-audit --no-fund >/dev/null
-fi
+# The tests' npm packages, from their committed lockfiles: the OpenAPI validator, and the
+# browser driver (playwright-core, which uses the system's chromium and downloads no browser)
+# with axe-core.
+for dir in tests/openapi tests/browser; do
+	if [ "${1:-}" = "--test" ] && [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+		npm ci --prefix "$dir" --no-audit --no-fund >/dev/null
+	fi
+done

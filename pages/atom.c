@@ -21,7 +21,7 @@ static void entry(struct pg *w, const struct pages_feed *f, json_t *e, json_t *o
 	pg_f(w, "/revisions/%d</id>\n<title>", n);
 	pg_e(w, pg_str(e, "title"));
 	pg_s(w, ": ");
-	pg_num(w, pg_num_of(e, "score"), 1);
+	pg_score(w, pg_num_of(e, "score"));
 	pg_s(w, ", ");
 	pg_e(w, pg_str(e, "label"));
 	pg_f(w, " (revision %d)</title>\n<updated>", n);
@@ -32,13 +32,13 @@ static void entry(struct pg *w, const struct pages_feed *f, json_t *e, json_t *o
 	pg_f(w, "/revisions/%d\"/>\n<author><name>", n);
 	pg_e(w, json_is_string(json_object_get(e, "actor")) ? pg_str(e, "actor") : "aijri");
 	pg_s(w, "</name></author>\n<content type=\"text\">Score: ");
-	pg_num(w, pg_num_of(e, "score"), 1);
+	pg_score(w, pg_num_of(e, "score"));
 	pg_s(w, ", ");
 	pg_e(w, pg_str(e, "label"));
 	/* The revision before it, when it is the same role's and in the feed. */
 	if (older && !strcmp(pg_str(older, "slug"), slug) && pg_int(older, "revision") == n - 1) {
 		pg_s(w, " (was ");
-		pg_num(w, pg_num_of(older, "score"), 1);
+		pg_score(w, pg_num_of(older, "score"));
 		pg_s(w, ", ");
 		pg_e(w, pg_str(older, "label"));
 		pg_s(w, ")");

@@ -189,6 +189,11 @@ void pg_num(struct pg *w, double x, int decimals)
 	pg_s(w, s);
 }
 
+void pg_score(struct pg *w, double score)
+{
+	pg_f(w, "%.1f", isfinite(score) ? score : 0.0);
+}
+
 void pg_url(struct pg *w, const char *base_url, const char *path)
 {
 	pg_e(w, base_url);
@@ -363,7 +368,7 @@ static const char css[] =
 	"grid-template-columns:repeat(auto-fit,minmax(148px,1fr));gap:10px}"
 	".cards li{border:1px solid #d0d7de;border-radius:8px;padding:12px}"
 	".cards .t{font-weight:600;margin:0}"
-	".cards .v{font-size:1.6rem;font-weight:700;margin:.2rem 0 0}"
+	".cards .v{font-size:1.6rem;font-weight:700;margin:.2rem 0 0;white-space:nowrap}"
 	".cards .h{font-size:.85rem;color:#57606a;margin:.3rem 0 0}"
 	".fig svg,.gauge svg{display:block;width:100%;height:auto}"
 	".fig{margin:.6rem 0;max-width:760px}"
@@ -379,9 +384,10 @@ static const char css[] =
 	".tasks li{padding:6px 0;border-bottom:1px solid #eaeef2}"
 	".tasks svg{display:block;width:100%;height:8px;margin-top:4px}"
 	".ends{display:flex;justify-content:space-between;font-size:.9rem}"
-	"table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}"
+	".tw{overflow-x:auto;margin:.5rem 0 1rem}"
+	"table{border-collapse:collapse;width:100%}"
 	"th,td{border-bottom:1px solid #d0d7de;padding:6px 8px;text-align:left;vertical-align:top}"
-	"td{overflow-wrap:anywhere}th{overflow-wrap:break-word}"
+	"th,td{overflow-wrap:break-word}"
 	"thead th{background:#f6f8fa}"
 	".n{text-align:right;white-space:nowrap}"
 	".prose{max-width:75ch}"
@@ -440,7 +446,7 @@ void pg_head(struct pg *w, const struct pg_head *h)
 		pg_url(w, h->base_url, h->feed);
 		pg_s(w, "\">\n");
 	}
-	pg_s(w, "<style>");
+	pg_s(w, "<link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.svg\">\n<style>");
 	pg_s(w, css);
 	pg_s(w, "</style>\n</head>\n<body>\n<header class=\"site\"><div class=\"wrap\">"
 		"<a class=\"skip\" href=\"#main\">Skip to content</a><p>"

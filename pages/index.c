@@ -106,7 +106,8 @@ static void roles_table(struct pg *w, const struct pages_index *p)
 		pg_s(w, "<p>No role matches this search.</p>\n</section>\n");
 		return;
 	}
-	pg_s(w, "<table>\n<thead><tr><th scope=\"col\">Role</th><th scope=\"col\">Category</th>"
+	pg_s(w, PG_TABLE("Roles")
+		"\n<thead><tr><th scope=\"col\">Role</th><th scope=\"col\">Category</th>"
 		"<th scope=\"col\">Seniority</th><th scope=\"col\" class=\"n\">Score</th>"
 		"<th scope=\"col\">Zone</th><th scope=\"col\">Updated</th></tr></thead>\n<tbody>\n");
 	json_array_foreach(p->items, i, it) {
@@ -123,14 +124,14 @@ static void roles_table(struct pg *w, const struct pages_index *p)
 		pg_s(w, "</td><td>");
 		pg_e(w, pg_str(it, "seniority"));
 		pg_s(w, "</td><td class=\"n\">");
-		pg_num(w, pg_num_of(it, "score"), 1);
+		pg_score(w, pg_num_of(it, "score"));
 		pg_f(w, "</td><td class=\"z-%s\">", zone);
 		pg_e(w, pg_str(it, "label"));
 		pg_s(w, "</td><td>");
 		pg_e(w, pg_str(it, "updated_at"));
 		pg_s(w, "</td></tr>\n");
 	}
-	pg_s(w, "</tbody>\n</table>\n</section>\n");
+	pg_s(w, "</tbody>\n</table></div>\n</section>\n");
 }
 
 static void pager(struct pg *w, const struct pages_index *p)

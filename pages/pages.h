@@ -58,6 +58,9 @@ int pages_index_html(struct buf *out, const struct pages_index *p) PAGES_WARN;
 /* The embeddable badge: "AI resistance", the score and zone, in the zone's colour. */
 int pages_badge_svg(struct buf *out, double score, const char *zone, const char *label) PAGES_WARN;
 
+/* The site's icon (/favicon.svg), so that a browser asks for no /favicon.ico. */
+int pages_favicon_svg(struct buf *out) PAGES_WARN;
+
 /* The published score over the revisions (summaries, newest first), on the zone bands;
  * a standalone SVG document. */
 int pages_history_svg(struct buf *out, const char *title, json_t *revisions) PAGES_WARN;

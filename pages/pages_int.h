@@ -24,6 +24,8 @@ void pg_md(struct pg *w, const char *text);                 /* CommonMark, made 
 int pg_clean(struct buf *out, const char *text);
 /* A number with at most `decimals` decimals and no trailing zeros: 25, 12.5. */
 void pg_num(struct pg *w, double x, int decimals);
+/* A published score: always one decimal, as the score block rounds it (49.0, 55.2). */
+void pg_score(struct pg *w, double score);
 /* An absolute URL: base_url + path, escaped for an attribute. */
 void pg_url(struct pg *w, const char *base_url, const char *path);
 
@@ -31,6 +33,11 @@ void pg_url(struct pg *w, const char *base_url, const char *path);
 void pg_time(struct pg *w, const char *iso);
 /* A link to a stored http(s) URL; any other URL is shown as text, not linked. */
 void pg_link(struct pg *w, const char *title, const char *url);
+
+/* A table in a region of its own that scrolls sideways when the page is too narrow for it
+ * (focusable, and named, so that a keyboard can scroll it too); close with PG_TABLE_END. */
+#define PG_TABLE(label) \
+	"<div class=\"tw\" role=\"region\" tabindex=\"0\" aria-label=\"" label "\"><table>"
 
 /* Members of stored JSON, tolerant of their absence ("" and 0 then). */
 const char *pg_str(json_t *o, const char *key);

@@ -146,7 +146,7 @@ static void section_hero(struct rp *r)
 	pg_f(w, "</div><div><p><span class=\"pill z-%s\">", r->zone);
 	pg_label_caps(w, pg_str(r->sc, "label"));
 	pg_s(w, "</span></p><p><span class=\"big\">");
-	pg_num(w, pg_num_of(r->sc, "score"), 1);
+	pg_score(w, pg_num_of(r->sc, "score"));
 	pg_f(w, "</span> /100</p><p class=\"muted\">AI Job Resistance Index (JobZone score), "
 		"revision %d, updated ", rev);
 	pg_time(w, pg_str(r->sc, "updated_at"));
@@ -180,7 +180,7 @@ static void section_glance(struct rp *r)
 
 	pg_s(w, "<section>\n<h2>Score at a Glance</h2>\n<ul class=\"cards\">\n");
 	card(w, "Overall");
-	pg_num(w, pg_num_of(sc, "score"), 1);
+	pg_score(w, pg_num_of(sc, "score"));
 	pg_f(w, " /100</p><p class=\"t z-%s\">%s</p></li>\n", r->zone, zone_word(r->zone));
 	card(w, "Task Resistance");
 	pg_f(w, "%.2f/5", pg_num_of(sc, "task_resistance"));
@@ -219,7 +219,7 @@ static void section_composition(struct rp *r)
 	int i;
 
 	pg_s(w, "<section>\n<h2>Score Composition</h2>\n<p class=\"big\">");
-	pg_num(w, pg_num_of(r->sc, "score"), 1);
+	pg_score(w, pg_num_of(r->sc, "score"));
 	pg_s(w, "/100</p>\n<div class=\"fig\">");
 	svg_composition(w, comp);
 	pg_s(w, "</div>\n<ul class=\"legend\">");
@@ -233,7 +233,7 @@ static void section_composition(struct rp *r)
 		"<p><strong>");
 	pg_role_name(w, r->role);
 	pg_s(w, ": ");
-	pg_num(w, pg_num_of(r->sc, "score"), 1);
+	pg_score(w, pg_num_of(r->sc, "score"));
 	pg_s(w, "</strong></p>\n</section>\n");
 }
 
@@ -272,14 +272,15 @@ static void section_definition(struct rp *r)
 {
 	struct pg *w = r->w;
 
-	pg_s(w, "<section>\n<h2>Role Definition</h2>\n<table>\n<thead><tr><th scope=\"col\">Field</th>"
+	pg_s(w, "<section>\n<h2>Role Definition</h2>\n" PG_TABLE("Role definition")
+		"\n<thead><tr><th scope=\"col\">Field</th>"
 		"<th scope=\"col\">Value</th></tr></thead>\n<tbody>\n");
 	def_row(w, "Job Title", pg_str(r->role, "title"));
 	def_row(w, "Seniority Level", pg_str(r->role, "seniority"));
 	def_row(w, "Primary Function", pg_str(r->role, "primary_function"));
 	def_row(w, "What This Role Is NOT", pg_str(r->role, "not_this_role"));
 	def_row(w, "Typical Experience", pg_str(r->role, "typical_experience"));
-	pg_s(w, "</tbody>\n</table>\n");
+	pg_s(w, "</tbody>\n</table></div>\n");
 	labelled(w, "Seniority note:", json_string_value(json_object_get(r->role, "seniority_note")));
 	pg_s(w, "</section>\n");
 }
@@ -301,7 +302,8 @@ static void section_protective(struct rp *r)
 	pg_e(w, pg_str(json_object_get(r->sc, "growth"), "wording"));
 	pg_f(w, "</li>\n</ul>\n<p><strong>Protective Total: %d/9</strong></p>\n",
 	     pg_int(json_object_get(r->sc, "protective"), "total"));
-	pg_s(w, "<table>\n<thead><tr><th scope=\"col\">Principle</th><th scope=\"col\" class=\"n\">"
+	pg_s(w, PG_TABLE("Protective principles")
+		"\n<thead><tr><th scope=\"col\">Principle</th><th scope=\"col\" class=\"n\">"
 		"Score (0-3)</th><th scope=\"col\">Rationale</th></tr></thead>\n<tbody>\n");
 	for (i = 0; i < 3; i++) {
 		json_t *d = json_object_get(prot, protective_keys[i]);
@@ -316,7 +318,7 @@ static void section_protective(struct rp *r)
 	pg_f(w, "<tr><th scope=\"row\">AI Growth Correlation</th><td class=\"n\">%d</td>",
 	     pg_int(g, "score"));
 	text_cell(w, pg_str(g, "rationale"));
-	pg_s(w, "</tr>\n</tbody>\n</table>\n");
+	pg_s(w, "</tr>\n</tbody>\n</table></div>\n");
 	labelled(w, "Quick screen result:", comment(r, "quick_screen"));
 	pg_s(w, "</section>\n");
 }
@@ -353,7 +355,8 @@ static void tasks_table(struct rp *r, json_t *tasks)
 	json_t *t;
 	size_t i;
 
-	pg_s(w, "<table>\n<thead><tr><th scope=\"col\">Task</th><th scope=\"col\" class=\"n\">Time %"
+	pg_s(w, PG_TABLE("Tasks")
+		"\n<thead><tr><th scope=\"col\">Task</th><th scope=\"col\" class=\"n\">Time %"
 		"</th><th scope=\"col\" class=\"n\">Score (1-5)</th><th scope=\"col\" class=\"n\">"
 		"Weighted</th><th scope=\"col\">Aug/Disp</th><th scope=\"col\">Rationale</th></tr>"
 		"</thead>\n<tbody>\n");
@@ -374,7 +377,7 @@ static void tasks_table(struct rp *r, json_t *tasks)
 	pg_s(w, "<tr><th scope=\"row\">Total</th><td class=\"n\">");
 	pg_num(w, total, 2);
 	pg_f(w, "%%</td><td></td><td class=\"n\">%.2f</td><td></td><td></td></tr>\n</tbody>\n"
-		"</table>\n", pg_num_of(r->sc, "weighted_task_score"));
+		"</table></div>\n", pg_num_of(r->sc, "weighted_task_score"));
 }
 
 static void section_tasks(struct rp *r)
@@ -445,7 +448,8 @@ static void section_evidence(struct rp *r)
 		signed_int(w, pg_int(json_object_get(ev, evidence_keys[i]), "score"));
 		pg_s(w, "</li>\n");
 	}
-	pg_s(w, "</ul>\n<table>\n<thead><tr><th scope=\"col\">Dimension</th><th scope=\"col\" "
+	pg_s(w, "</ul>\n" PG_TABLE("Evidence")
+		"\n<thead><tr><th scope=\"col\">Dimension</th><th scope=\"col\" "
 		"class=\"n\">Score (-2 to 2)</th><th scope=\"col\">Evidence</th></tr></thead>\n<tbody>\n");
 	for (i = 0; i < 5; i++) {
 		json_t *d = json_object_get(ev, evidence_keys[i]);
@@ -457,7 +461,7 @@ static void section_evidence(struct rp *r)
 		pg_s(w, "</td></tr>\n");
 	}
 	pg_f(w, "<tr><th scope=\"row\">Total</th><td class=\"n\">%d</td><td></td></tr>\n</tbody>\n"
-		"</table>\n</section>\n", total);
+		"</table></div>\n</section>\n", total);
 }
 
 static void section_barriers(struct rp *r)
@@ -476,7 +480,8 @@ static void section_barriers(struct rp *r)
 		pg_f(w, "<li>%s: %d/2</li>\n", barrier_short[i],
 		     pg_int(json_object_get(b, barrier_keys[i]), "score"));
 	pg_s(w, "</ul>\n<p><strong>Reframed question:</strong> What prevents AI execution even when "
-		"programmatically possible?</p>\n<table>\n<thead><tr><th scope=\"col\">Barrier</th>"
+		"programmatically possible?</p>\n" PG_TABLE("Barriers")
+			"\n<thead><tr><th scope=\"col\">Barrier</th>"
 		"<th scope=\"col\" class=\"n\">Score (0-2)</th><th scope=\"col\">Rationale</th></tr>"
 		"</thead>\n<tbody>\n");
 	for (i = 0; i < 5; i++) {
@@ -488,7 +493,7 @@ static void section_barriers(struct rp *r)
 		pg_s(w, "</tr>\n");
 	}
 	pg_f(w, "<tr><th scope=\"row\">Total</th><td class=\"n\">%d/10</td><td></td></tr>\n</tbody>\n"
-		"</table>\n</section>\n", pg_int(sb, "total"));
+		"</table></div>\n</section>\n", pg_int(sb, "total"));
 }
 
 static void section_growth(struct rp *r)
@@ -526,14 +531,15 @@ static void section_composite(struct rp *r)
 
 	pg_s(w, "<section>\n<h2>JobZone Composite Score (AIJRI)</h2>\n<h3>Score Waterfall</h3>\n"
 		"<p class=\"big\">");
-	pg_num(w, pg_num_of(f, "score"), 1);
+	pg_score(w, pg_num_of(f, "score"));
 	pg_s(w, "/100</p>\n<div class=\"fig\">");
 	svg_waterfall(w, comp, pg_num_of(f, "score"));
 	pg_s(w, "</div>\n<ul>\n");
 	for (i = 0; i < 5; i++)
 		pg_f(w, "<li>%s: %+.1fpts</li>\n", names[i], pg_num_of(comp, keys[i]));
 	pg_f(w, "<li><strong>Total: %.1f</strong></li>\n</ul>\n", pg_num_of(f, "score"));
-	pg_s(w, "<table>\n<thead><tr><th scope=\"col\">Input</th><th scope=\"col\">Value</th></tr>"
+	pg_s(w, PG_TABLE("Composite score inputs")
+		"\n<thead><tr><th scope=\"col\">Input</th><th scope=\"col\">Value</th></tr>"
 		"</thead>\n<tbody>\n");
 	pg_f(w, "<tr><th scope=\"row\">Task Resistance Score</th><td>%.2f/5.0</td></tr>\n", tr);
 	pg_f(w, "<tr><th scope=\"row\">Evidence Modifier</th><td>1.0 + (%d x 0.04) = %.2f</td></tr>\n",
@@ -542,7 +548,7 @@ static void section_composite(struct rp *r)
 	     pg_int(json_object_get(r->sc, "barriers"), "total"), bm);
 	pg_f(w, "<tr><th scope=\"row\">Growth Modifier</th><td>1.0 + (%d x 0.05) = %.2f</td></tr>\n",
 	     pg_int(json_object_get(r->sc, "growth"), "score"), gm);
-	pg_f(w, "</tbody>\n</table>\n<p><strong>Raw: %.2f x %.2f x %.2f x %.2f = %.4f</strong></p>\n",
+	pg_f(w, "</tbody>\n</table></div>\n<p><strong>Raw: %.2f x %.2f x %.2f x %.2f = %.4f</strong></p>\n",
 	     tr, em, bm, gm, raw);
 	pg_f(w, "<p><strong>JobZone Score: (%.4f - 0.54) / 7.93 x 100 = %.1f/100</strong>%s</p>\n", raw,
 	     pg_num_of(f, "score"),
@@ -578,7 +584,8 @@ static void section_sublabel(struct rp *r)
 	json_t *ov = json_object_get(r->sc, "override"), *f = json_object_get(r->sc, "formula");
 	const char *label = pg_str(r->sc, "label");
 
-	pg_s(w, "<section>\n<h2>Sub-Label Determination</h2>\n<table>\n<thead><tr><th scope=\"col\">"
+	pg_s(w, "<section>\n<h2>Sub-Label Determination</h2>\n" PG_TABLE("Sub-label")
+		"\n<thead><tr><th scope=\"col\">"
 		"Metric</th><th scope=\"col\">Value</th></tr></thead>\n<tbody>\n"
 		"<tr><th scope=\"row\">% of task time scoring 3+</th><td>");
 	pg_num(w, pg_num_of(r->sc, "share_scoring_3plus"), 2);
@@ -589,7 +596,7 @@ static void section_sublabel(struct rp *r)
 	pg_s(w, " — ");
 	pg_e(w, label_rule(label));
 	pg_s(w, json_is_object(ov) ? " (from the assessor's override score)" : "");
-	pg_s(w, "</td></tr>\n</tbody>\n</table>\n");
+	pg_s(w, "</td></tr>\n</tbody>\n</table></div>\n");
 	if (!json_is_object(ov)) {
 		labelled(w, "Assessor override: None — formula score accepted.",
 			 comment(r, "calibration"));
@@ -598,9 +605,9 @@ static void section_sublabel(struct rp *r)
 				"</strong></p>\n");
 	} else {
 		pg_s(w, "<p><strong>Assessor override: ");
-		pg_num(w, pg_num_of(ov, "score"), 1);
+		pg_score(w, pg_num_of(ov, "score"));
 		pg_s(w, "</strong> (the formula gave ");
-		pg_num(w, pg_num_of(f, "score"), 1);
+		pg_score(w, pg_num_of(f, "score"));
 		pg_s(w, ", ");
 		pg_e(w, pg_str(f, "label"));
 		pg_s(w, "). Reason: ");
@@ -685,7 +692,7 @@ static void history_row(struct pg *w, const char *slug, json_t *rev)
 	pg_f(w, "/revisions/%d\">r%d</a></th><td>", n, n);
 	pg_time(w, pg_str(rev, "created_at"));
 	pg_s(w, "</td><td class=\"n\">");
-	pg_num(w, pg_num_of(rev, "score"), 1);
+	pg_score(w, pg_num_of(rev, "score"));
 	pg_f(w, "</td><td class=\"z-%s\">", !strcmp(pg_str(rev, "zone"), "green") ? "green"
 					    : !strcmp(pg_str(rev, "zone"), "yellow") ? "yellow"
 										    : "red");
@@ -712,7 +719,8 @@ static void section_history(struct rp *r)
 
 	pg_s(w, "<section>\n<h2>Revision History</h2>\n<div class=\"fig\">");
 	svg_history(w, pg_str(r->role, "title"), revs, 0);
-	pg_f(w, "</div>\n<table>\n<caption class=\"muted\">The newest %zu of %d revision%s; every "
+	pg_f(w, "</div>\n" PG_TABLE("Revision history")
+		"\n<caption class=\"muted\">The newest %zu of %d revision%s; every "
 		"one is in the <a href=\"/roles/", n < PAGES_HISTORY_ROWS ? n : PAGES_HISTORY_ROWS,
 	     r->p->revisions_total, r->p->revisions_total == 1 ? "" : "s");
 	pg_e(w, r->slug);
@@ -726,7 +734,7 @@ static void section_history(struct rp *r)
 		"</th><th scope=\"col\">By</th></tr></thead>\n<tbody>\n");
 	for (i = 0; i < n && i < PAGES_HISTORY_ROWS; i++)
 		history_row(w, r->slug, json_array_get(revs, i));
-	pg_s(w, "</tbody>\n</table>\n</section>\n");
+	pg_s(w, "</tbody>\n</table></div>\n</section>\n");
 }
 
 static void section_follow(struct rp *r)
@@ -753,7 +761,7 @@ static void section_follow(struct rp *r)
 	pg_s(w, "\"]}'</code></pre>\n<h3>Badge</h3>\n<p><img src=\"/roles/");
 	pg_e(w, r->slug);
 	pg_s(w, "/badge.svg\" alt=\"AI resistance badge: ");
-	pg_num(w, pg_num_of(r->sc, "score"), 1);
+	pg_score(w, pg_num_of(r->sc, "score"));
 	pg_s(w, ", ");
 	pg_e(w, pg_str(r->sc, "label"));
 	pg_s(w, "\"></p>\n<p>Embed it in a page:</p>\n<pre><code>");
@@ -796,7 +804,7 @@ int pages_role_html(struct buf *out, const struct pages_role *p)
 	pg_s(&tw, "Will AI Replace ");
 	pg_s(&tw, pg_str(p->role, "title"));
 	pg_s(&tw, " Jobs? AIJRI ");
-	pg_num(&tw, pg_num_of(p->score, "score"), 1);
+	pg_score(&tw, pg_num_of(p->score, "score"));
 	pg_s(&tw, ", ");
 	pg_s(&tw, pg_str(p->score, "label"));
 	if (pg_int(p->score, "revision") < p->current)

@@ -286,7 +286,7 @@ void svg_history(struct pg *w, const char *title, json_t *revisions, int standal
 	pg_f(w, ": the published score over %zu revision%s", n, n == 1 ? "" : "s");
 	if (last) {
 		pg_f(w, " (r%d to r%d), now ", pg_int(first, "revision"), pg_int(last, "revision"));
-		pg_num(w, pg_num_of(last, "score"), 1);
+		pg_score(w, pg_num_of(last, "score"));
 		pg_s(w, ", ");
 		pg_e(w, pg_str(last, "label"));
 	}
@@ -397,4 +397,14 @@ int pages_badge_svg(struct buf *out, double score, const char *zone, const char 
 		 "sans-serif\" font-size=\"11\"><text x=\"%.1f\" y=\"14\">AI resistance</text>"
 		 "<text x=\"%.1f\" y=\"14\">%s</text></g></svg>\n", lw / 2, lw + rw / 2, right);
 	return w.rc;
+}
+
+int pages_favicon_svg(struct buf *out)
+{
+	/* The site's icon: a gauge on the Green zone's colour. */
+	return buf_adds(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+			     "<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#1a7f37\"/>"
+			     "<path d=\"M6 23a10 10 0 0 1 20 0\" fill=\"none\" stroke=\"#fff\" "
+			     "stroke-width=\"3\"/><path d=\"M16 23l5-8\" stroke=\"#fff\" "
+			     "stroke-width=\"2.5\" stroke-linecap=\"round\"/></svg>\n");
 }

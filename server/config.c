@@ -32,6 +32,10 @@ static const struct setting {
 	  "./aijri.db", "SQLite database file (created and migrated if new)" },
 	{ "bind", "AIJRI_BIND", K_STR, offsetof(struct config, bind), sizeof(((struct config *)0)->bind),
 	  0, 0, "0.0.0.0", "IPv4 address to listen on" },
+	{ "public-url", "AIJRI_PUBLIC_URL", K_STR, offsetof(struct config, public_url),
+	  sizeof(((struct config *)0)->public_url), 0, 0, "",
+	  "public base URL of links in pages and feeds, e.g. https://aijri.example.org "
+	  "(default http://localhost:PORT; never taken from a request's Host)" },
 	{ "allow-private-webhooks", "AIJRI_ALLOW_PRIVATE_WEBHOOKS", K_BOOL,
 	  offsetof(struct config, allow_private_webhooks), 0, 0, 1, "false",
 	  "allow webhook URLs on loopback and private addresses" },
@@ -49,10 +53,6 @@ static const struct setting {
 	  "5,300,1800,7200,18000,36000,36000", "seconds between delivery attempts, comma-separated" },
 	{ "webhook-timeout", "AIJRI_WEBHOOK_TIMEOUT", K_INT, offsetof(struct config, webhook_timeout),
 	  0, 1, 600, "10", "seconds a receiver has to answer one delivery" },
-	{ "public-url", "AIJRI_PUBLIC_URL", K_STR, offsetof(struct config, public_url),
-	  sizeof(((struct config *)0)->public_url), 0, 0, "",
-	  "public base URL of links in pages and feeds, e.g. https://aijri.example.org "
-	  "(default http://localhost:PORT; never taken from a request's Host)" },
 	{ "webhook-concurrency", "AIJRI_WEBHOOK_CONCURRENCY", K_INT,
 	  offsetof(struct config, webhook_concurrency), 0, 1, 10000, "64",
 	  "webhook deliveries in flight at once" },
@@ -201,7 +201,8 @@ void config_help(FILE *f, const char *command)
 	fprintf(f, "usage: aijri %s [--config PATH] [--NAME VALUE]...\n\n", command);
 	fprintf(f, "Settings (a flag beats the environment, which beats the config file):\n");
 	for (s = settings; s->name; s++)
-		fprintf(f, "  --%-24s %-30s default %s\n      %s\n", s->name, s->env, s->def, s->help);
+		fprintf(f, "  --%-24s %-30s default %s\n      %s\n", s->name, s->env,
+			*s->def ? s->def : "none", s->help);
 	fprintf(f, "  --%-24s %-30s default none\n      %s\n", "config", "AIJRI_CONFIG",
 		"file of 'name = value' lines with any of the settings above");
 }

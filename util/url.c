@@ -16,8 +16,9 @@ int url_http_ok(const char *url)
 	if (!url)
 		return 0;
 	sep = strstr(url, "://");
-	/* libcurl reads "https:///x" as host x; a URL with no authority is not one to accept. */
-	if (!sep || sep[3] == '/' || sep[3] == '\0')
+	/* libcurl reads "https:///x" as host x, and "https:/x/y://z" as a URL of host x: a URL
+	 * whose scheme is not followed by "//" and an authority is not one to accept. */
+	if (!sep || sep != strchr(url, ':') || sep[3] == '/' || sep[3] == '\0')
 		goto out;
 	for (c = url; *c; c++)
 		if ((unsigned char)*c <= ' ' || *c == 0x7f)

@@ -20,6 +20,7 @@ SETTINGS = [
     ("port", "AIJRI_PORT", "8080"),
     ("db", "AIJRI_DB", "./aijri.db"),
     ("bind", "AIJRI_BIND", "0.0.0.0"),
+    ("public-url", "AIJRI_PUBLIC_URL", "none"),
     ("allow-private-webhooks", "AIJRI_ALLOW_PRIVATE_WEBHOOKS", "false"),
     ("threads", "AIJRI_THREADS", "0"),
     ("max-connections", "AIJRI_MAX_CONNECTIONS", "1024"),
@@ -29,6 +30,8 @@ SETTINGS = [
     ("webhook-timeout", "AIJRI_WEBHOOK_TIMEOUT", "10"),
     ("webhook-concurrency", "AIJRI_WEBHOOK_CONCURRENCY", "64"),
 ]
+# The example files' value of the settings that have no default.
+EXAMPLE_VALUES = {"public-url": "https://aijri.example.org"}
 
 
 def clean_env(**extra):
@@ -280,6 +283,8 @@ def test_deploy_examples_cover_every_setting():
     conf_ex = example_values(os.path.join(ROOT, "deploy", "aijri.conf.example"),
                              r"^#([a-z-]+) = (.*)$")
     for name, env, default in SETTINGS:
+        # A setting with no default shows an example value instead.
+        default = EXAMPLE_VALUES.get(name, default)
         check_eq(env_ex.get(env), default, f"aijri.env.example: {env}")
         check_eq(conf_ex.get(name), default, f"aijri.conf.example: {name}")
     check("AIJRI_CONFIG" in env_ex, "aijri.env.example: AIJRI_CONFIG missing")

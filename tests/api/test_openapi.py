@@ -61,6 +61,13 @@ CONTRACT = [
     ("GET", "/webhooks/{id}/deliveries"),
     ("POST", "/webhooks/{id}/deliveries/{delivery_id}/redeliver"),
     ("POST", "/webhooks/{id}/ping"),
+    # "Narrative" and "Pages, badges and feeds"
+    ("PUT", "/roles/{slug}/commentary"),
+    ("GET", "/"),
+    ("GET", "/roles/{slug}/badge.svg"),
+    ("GET", "/roles/{slug}/history.svg"),
+    ("GET", "/roles/{slug}/feed.atom"),
+    ("GET", "/feed.atom"),
 ]
 # The reads of the parts that API.md's design adds beside its tables (GET of each PUT part).
 DESIGN = [
@@ -68,6 +75,7 @@ DESIGN = [
     ("GET", "/roles/{slug}/protective"),
     ("GET", "/roles/{slug}/growth"),
     ("GET", "/roles/{slug}/override"),
+    ("GET", "/roles/{slug}/commentary"),
 ]
 OPERATION_IDS = {
     "listRoles", "createRole", "getRole", "replaceRole", "archiveRole", "getScore", "getTasks",
@@ -77,6 +85,8 @@ OPERATION_IDS = {
     "compareRoles", "exportRoles", "getMethodology", "getOpenAPI", "healthz", "metrics",
     "createWebhook", "listWebhooks", "getWebhook", "updateWebhook", "deleteWebhook",
     "listDeliveries", "redeliver", "pingWebhook",
+    "getCommentary", "replaceCommentary", "getIndexPage", "getFeed", "getBadge", "getHistoryChart",
+    "getRoleFeed", "getFavicon",
 }
 # Writes that need no token (API.md: POST /score stores nothing and needs no token).
 PUBLIC_WRITES = {("POST", "/score")}

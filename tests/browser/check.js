@@ -5,7 +5,8 @@
 //
 //   node tests/browser/check.js < spec.json
 //   spec: {"base": "http://127.0.0.1:PORT", "shots": "DIR" | null,
-//          "pages": [{"name": "role", "path": "/roles/x", "widths": [360, 1440]}]}
+//          "pages": [{"name": "role", "path": "/roles/x", "widths": [360, 1440],
+//                     "clip": HEIGHT (optional: shoot the top HEIGHT pixels, not the whole page)}]}
 //
 // For each page and width: the HTTP status, the title, the headings (h1 to h3, in order), the
 // text as rendered (innerText), the page's width against the window's (horizontal overflow),
@@ -45,7 +46,11 @@ async function inspect(page) {
       images: Array.from(document.querySelectorAll("img")).map((i) => ({
         src: i.getAttribute("src"), alt: i.getAttribute("alt"), loaded: i.complete && i.naturalWidth > 0,
       })),
-      svgs: document.querySelectorAll("svg").length,
+      // Every inline figure as XML, for the test to parse.
+      svgs: Array.from(document.querySelectorAll("svg")).map((e) => new XMLSerializer().serializeToString(e)),
+      historyPoints: document.querySelectorAll("svg[aria-labelledby=history-title] circle").length,
+      historyRows: Array.from(document.querySelectorAll("section table tbody tr th a"))
+        .map((a) => a.getAttribute("href")).filter((h) => /\/revisions\/\d+$/.test(h)),
     };
   });
 }
@@ -85,7 +90,8 @@ async function main() {
         r.axe = await axe(page);
         if (spec.shots) {
           r.shot = path.join(spec.shots, `${p.name}-${width}.png`);
-          await page.screenshot({ path: r.shot, fullPage: true });
+          const clip = p.clip ? { x: 0, y: 0, width, height: p.clip } : undefined;
+          await page.screenshot({ path: r.shot, fullPage: true, clip });
         }
         out.push(r);
         await page.close();

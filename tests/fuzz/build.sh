@@ -12,7 +12,7 @@ OUT=${1:-build/fuzz}
 mkdir -p "$OUT/obj"
 
 CC=${FUZZ_CC:-clang}
-PKGS="libmicrohttpd jansson sqlite3 libcurl libcrypto"
+PKGS="libmicrohttpd jansson sqlite3 libcurl libcrypto libcmark"
 # -O1 -g: what libFuzzer's documentation suggests; sanitizers abort on the first report.
 CFLAGS="-std=c11 -D_GNU_SOURCE -pthread -I. -O1 -g -fno-omit-frame-pointer \
  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -28,14 +28,14 @@ $CC -c -o "$OUT/obj/embed.o" "$OUT/obj/embed.S"
 # do not each pull in a main).
 OBJFLAGS=$(echo "$CFLAGS" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
 objs=""
-for src in util/*.c scoring/*.c store/*.c api/*.c; do
+for src in util/*.c scoring/*.c store/*.c pages/*.c api/*.c; do
 	o="$OUT/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
-	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find util scoring store api -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
+	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find util scoring store pages api -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
 		$CC $OBJFLAGS -c -o "$o" "$src"
 	fi
 	objs="$objs $o"
 done
 
-for t in fuzz_assessment fuzz_query; do
+for t in fuzz_assessment fuzz_query fuzz_pages; do
 	$CC $CFLAGS -o "$OUT/$t" "tests/fuzz/$t.c" $objs "$OUT/obj/embed.o" $LIBS
 done
