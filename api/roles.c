@@ -778,6 +778,55 @@ static int current_role(struct store_tx *tx, struct write_op *op,
 	return rc;
 }
 
+/*
+ * A part write's new role: the body holds the part under op->part_key (and perhaps a reason,
+ * taken already), nothing else. An assessment part replaces "assessment" (its numbers in *in),
+ * the commentary replaces "commentary" (prose: *in, and so the score, stay as they are). On
+ * success *new_role is a new reference sharing its other members with cur_role; errors are in
+ * op->errs. *reason may be set to the override's own reason when the body gives none.
+ */
+static int read_part_write(struct write_op *op, json_t *cur_role, struct scoring_input *in,
+			   json_t **new_role, char **reason)
+{
+	const char *k;
+	json_t *v, *part = NULL, *norm = NULL;
+	int rc = RC_OK;
+
+	json_object_foreach(op->body, k, v) {
+		if (!strcmp(k, op->part_key))
+			part = v;
+		else
+			scoring_errors_add(&op->errs, k, "unknown field");
+	}
+	if (!part) {
+		scoring_errors_add(&op->errs, op->part_key, "%s",
+				   op->part != SCORING_OVERRIDE && op->kind != W_COMMENTARY
+					   ? "is required"
+					   : "is required (null removes it)");
+		return RC_INVALID;
+	}
+	/* Read the part even after an unknown field, so every broken field is listed. */
+	if (op->kind == W_COMMENTARY)
+		norm = assessment_read_commentary(part, op->part_key, &op->errs);
+	else
+		rc = assessment_read_part(op->part, part, op->part_key,
+					  json_object_get(cur_role, "assessment"), in, &norm,
+					  &op->errs);
+	if (!rc && !op->errs.n && norm) {
+		/* A shallow copy: the cached role it shares its members with is never changed,
+		 * and only the part's member is replaced here. */
+		*new_role = json_copy(cur_role);
+		json_object_set(*new_role, op->kind == W_COMMENTARY ? "commentary" : "assessment",
+				norm);
+		/* The override's own reason serves when the body gives none. */
+		if (!*reason && op->part == SCORING_OVERRIDE && json_is_object(part) &&
+		    json_is_string(json_object_get(part, "reason")))
+			*reason = strdup(json_string_value(json_object_get(part, "reason")));
+	}
+	json_decref(norm);
+	return rc;
+}
+
 /* Replace, a part, archive: everything that starts from the current revision. */
 static int update_job(struct store_tx *tx, void *arg)
 {
@@ -785,7 +834,7 @@ static int update_job(struct store_tx *tx, void *arg)
 	struct store_role_head head;
 	struct api_event_state prev;
 	struct scoring_input in;
-	json_t *cur_role = NULL, *cur_block = NULL, *new_role = NULL, *norm = NULL, *changes = NULL;
+	json_t *cur_role = NULL, *cur_block = NULL, *new_role = NULL, *changes = NULL;
 	char *reason = NULL, *label_buf = NULL, zone_buf[8];
 	int rc;
 
@@ -824,48 +873,7 @@ static int update_job(struct store_tx *tx, void *arg)
 		if (!rc && !op->errs.n)
 			json_object_set_new(new_role, "slug", json_string(op->slug));
 	} else {
-		const char *k;
-		json_t *v, *part = NULL;
-
-		/* The body holds the part under its name, and perhaps a reason: nothing else. */
-		json_object_foreach(op->body, k, v) {
-			if (!strcmp(k, op->part_key))
-				part = v;
-			else
-				scoring_errors_add(&op->errs, k, "unknown field");
-		}
-		if (!part && op->part != SCORING_OVERRIDE && op->kind != W_COMMENTARY)
-			scoring_errors_add(&op->errs, op->part_key, "is required");
-		else if (!part)
-			scoring_errors_add(&op->errs, op->part_key, "is required (null removes it)");
-		if (!part) {
-			rc = RC_INVALID;
-			goto out;
-		}
-		if (op->kind == W_COMMENTARY) {
-			/* Prose only: the numbers in `in` stay the current ones, so does the score. */
-			norm = assessment_read_commentary(part, op->part_key, &op->errs);
-			if (norm && !op->errs.n) {
-				new_role = json_copy(cur_role);
-				json_object_set(new_role, "commentary", norm);
-			}
-		} else {
-			/* Read the part even after an unknown field, so every broken field is
-			 * listed. */
-			rc = assessment_read_part(op->part, part, op->part_key,
-						  json_object_get(cur_role, "assessment"), &in, &norm,
-						  &op->errs);
-		}
-		if (op->kind != W_COMMENTARY && !rc && !op->errs.n) {
-			/* A shallow copy: the cached role it shares its members with is never
-			 * changed, and only "assessment" is replaced here. */
-			new_role = json_copy(cur_role);
-			json_object_set(new_role, "assessment", norm);
-			/* The override's own reason serves when the body gives none. */
-			if (!reason && op->part == SCORING_OVERRIDE && json_is_object(part) &&
-			    json_is_string(json_object_get(part, "reason")))
-				reason = strdup(json_string_value(json_object_get(part, "reason")));
-		}
+		rc = read_part_write(op, cur_role, &in, &new_role, &reason);
 	}
 	if (rc || op->errs.n || !new_role) {
 		rc = op->errs.n ? RC_INVALID : rc ? rc : RC_NOMEM;
@@ -887,7 +895,6 @@ out:
 	json_decref(cur_role);
 	json_decref(cur_block);
 	json_decref(new_role);
-	json_decref(norm);
 	json_decref(changes);
 	return rc;
 }

@@ -218,6 +218,13 @@ void pg_link(struct pg *w, const char *title, const char *url)
 	pg_s(w, "</a>");
 }
 
+void pg_text_cell(struct pg *w, const char *text)
+{
+	pg_s(w, "<td class=\"pl\">");
+	pg_e(w, text);
+	pg_s(w, "</td>");
+}
+
 void pg_time(struct pg *w, const char *iso)
 {
 	/* "2026-11-24T12:00:00Z" reads "2026-11-24 12:00 UTC"; anything else as it is. */

@@ -64,6 +64,14 @@ struct pg_head {
 void pg_head(struct pg *w, const struct pg_head *h);
 void pg_foot(struct pg *w, const char *base_url);
 
+/* A table cell of plain stored text (a rationale, a definition): escaped, its line breaks
+ * kept by the stylesheet. */
+void pg_text_cell(struct pg *w, const char *text);
+
+/* The end of a role's page (follow.c): the revision history, then how to follow the role. */
+void pg_role_history(struct pg *w, const struct pages_role *p);
+void pg_role_follow(struct pg *w, const struct pages_role *p);
+
 /* Figures drawn inline in pages (svg.c). Each is decorative (aria-hidden) unless it says:
  * the page states every figure in text beside it. */
 void svg_gauge(struct pg *w, double score, const char *zone);

@@ -87,14 +87,6 @@ static void prose(struct pg *w, const char *text)
 	pg_s(w, "</div>\n");
 }
 
-/* A plain stored text (a rationale, a definition): escaped, line breaks kept by the CSS. */
-static void text_cell(struct pg *w, const char *text)
-{
-	pg_s(w, "<td class=\"pl\">");
-	pg_e(w, text);
-	pg_s(w, "</td>");
-}
-
 static void signed_int(struct pg *w, int v)
 {
 	pg_f(w, "%+d", v);
@@ -264,7 +256,7 @@ static void def_row(struct pg *w, const char *field, const char *value)
 	pg_s(w, "<tr><th scope=\"row\">");
 	pg_s(w, field);
 	pg_s(w, "</th>");
-	text_cell(w, value);
+	pg_text_cell(w, value);
 	pg_s(w, "</tr>\n");
 }
 
@@ -310,14 +302,14 @@ static void section_protective(struct rp *r)
 
 		pg_f(w, "<tr><th scope=\"row\">%s</th><td class=\"n\">%d</td>", protective_names[i],
 		     pg_int(d, "score"));
-		text_cell(w, pg_str(d, "rationale"));
+		pg_text_cell(w, pg_str(d, "rationale"));
 		pg_s(w, "</tr>\n");
 	}
 	pg_f(w, "<tr><th scope=\"row\">Protective Total</th><td class=\"n\">%d/9</td><td></td></tr>\n",
 	     pg_int(json_object_get(r->sc, "protective"), "total"));
 	pg_f(w, "<tr><th scope=\"row\">AI Growth Correlation</th><td class=\"n\">%d</td>",
 	     pg_int(g, "score"));
-	text_cell(w, pg_str(g, "rationale"));
+	pg_text_cell(w, pg_str(g, "rationale"));
 	pg_s(w, "</tr>\n</tbody>\n</table></div>\n");
 	labelled(w, "Quick screen result:", comment(r, "quick_screen"));
 	pg_s(w, "</section>\n");
@@ -371,7 +363,7 @@ static void tasks_table(struct rp *r, json_t *tasks)
 		pg_num(w, share, 2);
 		pg_f(w, "%%</td><td class=\"n\">%d</td><td class=\"n\">%.2f</td><td class=\"kw\">%s</td>", s,
 		     share / 100.0 * s, impact_of(s, 1));
-		text_cell(w, pg_str(t, "rationale"));
+		pg_text_cell(w, pg_str(t, "rationale"));
 		pg_s(w, "</tr>\n");
 	}
 	pg_s(w, "<tr><th scope=\"row\">Total</th><td class=\"n\">");
@@ -489,7 +481,7 @@ static void section_barriers(struct rp *r)
 
 		pg_f(w, "<tr><th scope=\"row\">%s</th><td class=\"n\">%d</td>", barrier_names[i],
 		     pg_int(d, "score"));
-		text_cell(w, pg_str(d, "rationale"));
+		pg_text_cell(w, pg_str(d, "rationale"));
 		pg_s(w, "</tr>\n");
 	}
 	pg_f(w, "<tr><th scope=\"row\">Total</th><td class=\"n\">%d/10</td><td></td></tr>\n</tbody>\n"
@@ -678,107 +670,8 @@ static void section_sources(struct rp *r)
 }
 
 /* ---------------------------------------------------------------------------------------
- * History, following, the page
+ * The page (its history and how to follow it are in follow.c)
  */
-
-static void history_row(struct pg *w, const char *slug, json_t *rev)
-{
-	json_t *changed = json_object_get(rev, "changed"), *c;
-	size_t i;
-	int n = pg_int(rev, "revision");
-
-	pg_f(w, "<tr><th scope=\"row\"><a href=\"/roles/");
-	pg_e(w, slug);
-	pg_f(w, "/revisions/%d\">r%d</a></th><td>", n, n);
-	pg_time(w, pg_str(rev, "created_at"));
-	pg_s(w, "</td><td class=\"n\">");
-	pg_score(w, pg_num_of(rev, "score"));
-	pg_f(w, "</td><td class=\"z-%s\">", !strcmp(pg_str(rev, "zone"), "green") ? "green"
-					    : !strcmp(pg_str(rev, "zone"), "yellow") ? "yellow"
-										    : "red");
-	pg_e(w, pg_str(rev, "label"));
-	pg_s(w, "</td>");
-	text_cell(w, pg_str(rev, "reason"));
-	pg_s(w, json_array_size(changed) ? "<td>" : "<td>—");
-	json_array_foreach(changed, i, c) {
-		pg_s(w, i ? ", " : "");
-		pg_s(w, "<code>");
-		pg_e(w, json_string_value(c));
-		pg_s(w, "</code>");
-	}
-	pg_s(w, "</td><td>");
-	pg_e(w, json_is_string(json_object_get(rev, "actor")) ? pg_str(rev, "actor") : "aijri");
-	pg_s(w, "</td></tr>\n");
-}
-
-static void section_history(struct rp *r)
-{
-	struct pg *w = r->w;
-	json_t *revs = r->p->revisions;
-	size_t i, n = json_array_size(revs);
-
-	pg_s(w, "<section>\n<h2>Revision History</h2>\n<div class=\"fig\">");
-	svg_history(w, pg_str(r->role, "title"), revs, 0);
-	pg_f(w, "</div>\n" PG_TABLE("Revision history")
-		"\n<caption class=\"muted\">The newest %zu of %d revision%s; every "
-		"one is in the <a href=\"/roles/", n < PAGES_HISTORY_ROWS ? n : PAGES_HISTORY_ROWS,
-	     r->p->revisions_total, r->p->revisions_total == 1 ? "" : "s");
-	pg_e(w, r->slug);
-	pg_s(w, "/feed.atom\">feed</a> and at <a href=\"/roles/");
-	pg_e(w, r->slug);
-	pg_s(w, "/revisions\">/roles/");
-	pg_e(w, r->slug);
-	pg_s(w, "/revisions</a> (JSON).</caption>\n<thead><tr><th scope=\"col\">Revision</th>"
-		"<th scope=\"col\">Date</th><th scope=\"col\" class=\"n\">Score</th>"
-		"<th scope=\"col\">Zone</th><th scope=\"col\">Reason</th><th scope=\"col\">Changed"
-		"</th><th scope=\"col\">By</th></tr></thead>\n<tbody>\n");
-	for (i = 0; i < n && i < PAGES_HISTORY_ROWS; i++)
-		history_row(w, r->slug, json_array_get(revs, i));
-	pg_s(w, "</tbody>\n</table></div>\n</section>\n");
-}
-
-static void section_follow(struct rp *r)
-{
-	struct pg *w = r->w;
-	const char *base = r->p->base_url;
-	char path[256];
-
-	pg_s(w, "<section>\n<h2>Get updates on ");
-	pg_role_name(w, r->role);
-	pg_s(w, "</h2>\n<p>This assessment is live-tracked. Follow it to hear when the score changes "
-		"or new AI developments affect this role.</p>\n<h3>Atom feed</h3>\n<p>Every revision, "
-		"newest first, in any feed reader: <a href=\"");
-	snprintf(path, sizeof(path), "/roles/%s/feed.atom", r->slug);
-	pg_url(w, base, path);
-	pg_s(w, "\">");
-	pg_url(w, base, path);
-	pg_s(w, "</a></p>\n<h3>Webhook</h3>\n<p>Signed HTTP calls to your endpoint when the score or "
-		"the zone moves (an API token is needed):</p>\n<pre><code>curl -X POST ");
-	pg_url(w, base, "/webhooks");
-	pg_s(w, " \\\n  -H \"Authorization: Bearer $TOKEN\" \\\n  -d '{\"url\":\"https://example.org/hook\","
-		"\"events\":[\"score.changed\",\"zone.changed\"],\"roles\":[\"");
-	pg_e(w, r->slug);
-	pg_s(w, "\"]}'</code></pre>\n<h3>Badge</h3>\n<p><img src=\"/roles/");
-	pg_e(w, r->slug);
-	pg_s(w, "/badge.svg\" alt=\"AI resistance badge: ");
-	pg_score(w, pg_num_of(r->sc, "score"));
-	pg_s(w, ", ");
-	pg_e(w, pg_str(r->sc, "label"));
-	pg_s(w, "\"></p>\n<p>Embed it in a page:</p>\n<pre><code>");
-	/* The snippet is shown as text: escaped once for the page. */
-	pg_s(w, "&lt;a href=\"");
-	snprintf(path, sizeof(path), "/roles/%s", r->slug);
-	pg_url(w, base, path);
-	pg_s(w, "\"&gt;&lt;img src=\"");
-	snprintf(path, sizeof(path), "/roles/%s/badge.svg", r->slug);
-	pg_url(w, base, path);
-	pg_s(w, "\" alt=\"AI resistance\"&gt;&lt;/a&gt;</code></pre>\n</section>\n");
-	/*
-	 * PERSONAL-SCORE FORM: the seed's "personal report" block becomes a plain HTML form here
-	 * (no script) posting to POST /roles/{slug}/what-if once that endpoint exists (the
-	 * analysis issue); it is not built yet.
-	 */
-}
 
 int pages_role_html(struct buf *out, const struct pages_role *p)
 {
@@ -833,8 +726,8 @@ int pages_role_html(struct buf *out, const struct pages_role *p)
 	section_commentary(&r);
 	section_outlook(&r);
 	section_sources(&r);
-	section_history(&r);
-	section_follow(&r);
+	pg_role_history(&w, p);
+	pg_role_follow(&w, p);
 	pg_foot(&w, p->base_url);
 	buf_release(&title);
 	return w.rc ? w.rc : tw.rc;
