@@ -17,7 +17,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hostile import HOSTILE, SECTIONS, hostile_role  # noqa: E402
+from page_fixtures import FIGURES, HEADINGS, HOSTILE, SECTIONS, hostile_role, norm  # noqa: E402
 from lib import ROOT, Server, check, check_eq, run, run_cli, seed_role, test  # noqa: E402
 
 SLUG = "edge-ai-engineer"
@@ -26,41 +26,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 SVG = "{http://www.w3.org/2000/svg}"
 # The seed's page as text (a copy of the seed the default data was taken from).
 SEED_TEXT = os.path.join(ROOT, "tests", "fixtures", "seed-page.txt")
-# The seed's section headings, in the seed's order.
-HEADINGS = [
-    "Score at a Glance", "Score Composition", "Where This Role Sits", "Role Definition",
-    "Protective Principles + AI Growth Correlation", "Human-Only Factors",
-    "Task Decomposition (Agentic AI Scoring)", "Work Impact Breakdown", "Evidence Score",
-    "Market Signal Balance", "Barrier Assessment", "Structural Barriers to AI",
-    "AI Growth Correlation Check", "JobZone Composite Score (AIJRI)", "Score Waterfall",
-    "Sub-Label Determination", "Assessor Commentary", "Score vs Reality Check",
-    "What the Numbers Don't Capture", "Who Should Worry (and Who Shouldn't)", "What This Means",
-    "Sources", "Useful Resources", "Revision History", "Get updates on Edge AI Engineer (Mid-Level)",
-]
-# Every figure of the seed's page (its script-filled counters are these figures too).
-FIGURES = [
-    "55.2 /100", "3.75/5", "+5/10", "2/10", "3/9", "+1/2", "PROTECTED", "GREEN (Transforming)",
-    "Task Resistance (50%): 37.5", "Evidence (20%): 10.0", "Barriers (15%): 3.0",
-    "Protective (10%): 3.3", "AI Growth (5%): 2.5", "Edge AI Engineer (Mid-Level): 55.2",
-    "Displaced: 5%", "Augmented: 90%", "Not Involved: 5%", "25% · 2/5 Augmented",
-    "5% · 4/5 Displaced", "5% · 1/5 Not Involved", "Protective Total: 3/9",
-    "Task Resistance Score: 6.00 - 2.25 = 3.75/5.0",
-    "Displacement/Augmentation split: 5% displacement, 90% augmentation, 5% not involved.",
-    "Weak 2/10", "Regulatory: 0/2", "Physical: 1/2", "Liability: 1/2",
-    "Task Resistance: +37.5pts", "Evidence: +10.0pts", "Barriers: +3.0pts",
-    "Protective: +3.3pts", "AI Growth: +2.5pts", "Total: 55.2",
-    "1.0 + (5 x 0.04) = 1.20", "1.0 + (2 x 0.02) = 1.04", "1.0 + (1 x 0.05) = 1.05",
-    "Raw: 3.75 x 1.20 x 1.04 x 1.05 = 4.9140",
-    "JobZone Score: (4.9140 - 0.54) / 7.93 x 100 = 55.2/100",
-    "Zone: GREEN (Green >=48, Yellow 25-47, Red <25)",
-    "Green (Transforming) — AIJRI >=48, >=20% of task time scores 3+, Growth != 2",
-    "Assessor override: None — formula score accepted.",
-    "Embodied Physicality: Minimal physical presence",
-    "Deep Interpersonal Connection: No human connection needed",
-    "Moral Judgment: Significant moral weight", "AI Effect on Demand: AI slightly boosts jobs",
-]
-
-
 class Page(html.parser.HTMLParser):
     """A page as a reader gets it: its visible text (lines), headings, and every tag with its
     attributes."""
@@ -109,10 +74,6 @@ def seed_lines():
     """The seed page's lines, as a reader of it reads them."""
     with open(SEED_TEXT, encoding="utf-8") as f:
         return [l.strip().lstrip("•").strip() for l in f.read().split("\n") if l.strip()]
-
-
-def norm(s):
-    return re.sub(r"\s+", " ", s).strip()
 
 
 def write_commentary(s, tok, commentary, reason="commentary edited", **kw):

@@ -23,9 +23,8 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "api"))
-from hostile import HOSTILE, hostile_role  # noqa: E402
 from lib import Server, check, check_eq, run, seed_role, test  # noqa: E402
-from test_pages_api import FIGURES, HEADINGS, SECTIONS, norm  # noqa: E402
+from page_fixtures import FIGURES, HEADINGS, HOSTILE, SECTIONS, hostile_role, norm  # noqa: E402
 
 SLUG = "edge-ai-engineer"
 WIDTHS = [360, 1440]
