@@ -10,6 +10,9 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <strings.h>
+
+#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +36,8 @@
 /* Text checks for as_text(). */
 #define AS_REQUIRED 1 /* absent is an error */
 #define AS_NONEMPTY 2 /* "" is an error */
-#define AS_ONELINE 4  /* control characters are an error (names, titles, URLs) */
+#define AS_ONELINE 4  /* every control character is an error (names, titles, URLs); without
+		       * it (prose), tab, line feed and carriage return are allowed */
 #define AS_NULLABLE 8 /* JSON null is accepted (and gives a NULL string) */
 
 static void as_path(char *out, size_t outlen, const char *fmt, ...)
@@ -147,7 +151,7 @@ static int as_number(json_t *v, const char *field, double *out, struct scoring_e
 static int as_text(json_t *v, const char *field, int checks, size_t max_chars, const char **out,
 		   struct scoring_errors *errs)
 {
-	const char *s, *p;
+	const char *s;
 
 	*out = NULL;
 	if (!v || (json_is_null(v) && (checks & AS_NULLABLE))) {
@@ -170,13 +174,12 @@ static int as_text(json_t *v, const char *field, int checks, size_t max_chars, c
 		scoring_errors_add(errs, field, "must not be empty or blank");
 		return -1;
 	}
-	if (checks & AS_ONELINE) {
-		for (p = s; *p; p++) {
-			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-				scoring_errors_add(errs, field, "must not contain control characters");
-				return -1;
-			}
-		}
+	if (!assessment_text_ok(s, !(checks & AS_ONELINE))) {
+		scoring_errors_add(errs, field, "%s",
+				   (checks & AS_ONELINE) ? "must not contain control characters"
+							 : "must not contain control characters "
+							   "(tab and line breaks are allowed)");
+		return -1;
 	}
 	if (as_utf8_chars(s) > max_chars) {
 		scoring_errors_add(errs, field, "must be at most %zu characters", max_chars);
@@ -184,6 +187,41 @@ static int as_text(json_t *v, const char *field, int checks, size_t max_chars, c
 	}
 	*out = s;
 	return 0;
+}
+
+int assessment_text_ok(const char *s, int prose)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p < 0x20 && !(prose && (*p == '\t' || *p == '\n' || *p == '\r')))
+			return 0;
+		/* DEL, and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F). */
+		if (*p == 0x7f || (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether url is an absolute http or https URL with a host, by libcurl's parser (the one that
+ * would fetch it): what a reader of the evidence can follow, and never javascript:, data: or
+ * file:. */
+static int as_web_url(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int ok = 0;
+
+	if (!u)
+		return 0;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		ok = (!strcasecmp(scheme, "http") || !strcasecmp(scheme, "https")) && *host;
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 /* A number as the client gave it: an integer stays an integer, a real stays a real. */
@@ -229,8 +267,11 @@ static json_t *as_read_sources(json_t *v, const char *field, struct scoring_erro
 		as_text(json_object_get(src, "title"), kf, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
 			AS_SOURCE_TITLE_MAX, &title, errs);
 		as_key_path(kf, sizeof(kf), sf, "url");
-		as_text(json_object_get(src, "url"), kf, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
-			AS_URL_MAX, &url, errs);
+		if (!as_text(json_object_get(src, "url"), kf, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
+			     AS_URL_MAX, &url, errs) && url && !as_web_url(url)) {
+			scoring_errors_add(errs, kf, "must be an http or https URL");
+			url = NULL;
+		}
 		if (title && url)
 			json_array_append_new(out, json_pack("{s:s, s:s}", "title", title, "url",
 							     url));
@@ -557,10 +598,24 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
 				scoring_errors_add(errs, "aliases", "must have at most %d aliases",
 						   AS_MAX_ALIASES);
 			json_array_foreach(aliases, i, alias) {
+				char aslug[128];
+
 				as_path(field, sizeof(field), "aliases[%zu]", i);
-				if (!as_text(alias, field, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
-					     AS_NAME_MAX, &s, errs))
-					json_array_append_new(alist, json_string(s));
+				if (as_text(alias, field, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
+					    AS_NAME_MAX, &s, errs))
+					continue;
+				/* An alias that is the role's own slug would redirect the role to
+				 * itself: refused, so that the body never says what the aliases
+				 * table does not hold. */
+				if (json_is_string(slug) &&
+				    !assessment_slugify(s, aslug, sizeof(aslug)) &&
+				    !strcmp(aslug, json_string_value(slug))) {
+					scoring_errors_add(errs, field,
+							   "is the role's own slug (\"%s\"), "
+							   "not an alias", aslug);
+					continue;
+				}
+				json_array_append_new(alist, json_string(s));
 			}
 		}
 	}

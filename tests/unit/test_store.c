@@ -611,7 +611,7 @@ static const char *list(struct store *s, const struct store_role_query *q, int *
 
 static int archive_job(struct store_tx *tx, void *p)
 {
-	return store_tx_role_archive(tx, p);
+	return store_tx_role_archive(tx, p, "archiver");
 }
 
 static void test_list(void)
