@@ -572,22 +572,41 @@ fail:
 	return NULL;
 }
 
+static int listen_socket(struct http *h)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_LISTEN_FD);
+
+	return di ? di->listen_fd : -1;
+}
+
 /* Whether connections wait in the listening socket's accept queue. */
 static int accept_queue(struct http *h)
 {
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_LISTEN_FD);
 	struct tcp_info ti;
 	socklen_t n = sizeof(ti);
+	int fd = listen_socket(h);
 
 	/* For a listening socket, tcpi_unacked is the length of its accept queue. */
-	if (!di || getsockopt(di->listen_fd, IPPROTO_TCP, TCP_INFO, &ti, &n))
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &n))
 		return 0;
 	return ti.tcpi_unacked > 0;
 }
 
+/* Waits (up to ms) until nothing is under way and no kept-alive connection was answered in
+ * the last QUIET_MS. */
+static void wait_quiet(struct http *h, int ms)
+{
+	int64_t deadline = clock_mono_ms() + ms;
+
+	while (clock_mono_ms() < deadline &&
+	       (atomic_load(&h->in_flight) > 0 || !conns_quiet(h->conns, QUIET_MS) || accept_queue(h)))
+		usleep(5000);
+}
+
 void http_stop(struct http *h, int timeout_ms)
 {
-	int64_t deadline, quiet_deadline;
+	int64_t deadline;
+	int listen_fd;
 
 	if (!h)
 		return;
@@ -604,10 +623,14 @@ void http_stop(struct http *h, int timeout_ms)
 	deadline = clock_mono_ms() + timeout_ms;
 	while (atomic_load(&h->in_flight) > 0 && clock_mono_ms() < deadline)
 		usleep(10000);
-	quiet_deadline = clock_mono_ms() + QUIET_WAIT_MS;
-	while (clock_mono_ms() < quiet_deadline &&
-	       (atomic_load(&h->in_flight) > 0 || !conns_quiet(h->conns, QUIET_MS) || accept_queue(h)))
-		usleep(5000);
+	wait_quiet(h, QUIET_WAIT_MS);
+	/* Refuse new connections from here on (a client sees "connection refused", and knows its
+	 * request was never sent); a connection accepted in the last instant still sends its
+	 * request and gets its 503 before the daemon stops. */
+	listen_fd = listen_socket(h);
+	if (listen_fd >= 0)
+		shutdown(listen_fd, SHUT_RD);
+	wait_quiet(h, QUIET_WAIT_MS / 2);
 	MHD_stop_daemon(h->d);
 	cache_free(h->cache);
 	conns_free(h->conns);

@@ -88,8 +88,9 @@ static int ckpt_run(struct checkpointer *c, sqlite3 *db, int truncate, int *log,
 	return rc;
 }
 
-/* One round: passive catch-up, then a TRUNCATE when the file is big or writes paused. */
-static void ckpt_round(struct checkpointer *c, sqlite3 *db, int idle)
+/* One round: passive catch-up, then a TRUNCATE when the file is big or writes paused.
+ * Returns 0, or -1 when the WAL could not be cut and the round should run again. */
+static int ckpt_round(struct checkpointer *c, sqlite3 *db, int idle)
 {
 	int log = 0, copied = 0, rc = SQLITE_OK, i;
 
@@ -100,19 +101,20 @@ static void ckpt_round(struct checkpointer *c, sqlite3 *db, int idle)
 			break;
 	}
 	if (rc != SQLITE_OK)
-		return;
+		return -1;
 	if (idle ? file_size(c->wal_path) == 0 : file_size(c->wal_path) <= CKPT_WAL_MAX_BYTES)
-		return;
+		return 0;
 	pthread_mutex_lock(&c->mu);
 	c->want_lock = 1;
 	while (c->in_batch)
 		pthread_cond_wait(&c->gate, &c->mu);
 	pthread_mutex_unlock(&c->mu);
-	ckpt_run(c, db, 1, &log, &copied);
+	rc = ckpt_run(c, db, 1, &log, &copied);
 	pthread_mutex_lock(&c->mu);
 	c->want_lock = 0;
 	pthread_cond_broadcast(&c->gate);
 	pthread_mutex_unlock(&c->mu);
+	return rc == SQLITE_OK && copied >= log ? 0 : -1;
 }
 
 void checkpointer_batch_begin(struct checkpointer *c)
@@ -173,7 +175,12 @@ static void *ckpt_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		if (stop)
 			break;
-		ckpt_round(c, db, idle);
+		if (ckpt_round(c, db, idle)) {
+			/* Readers held it up: try again at the next pause. */
+			pthread_mutex_lock(&c->mu);
+			c->dirty = 1;
+			pthread_mutex_unlock(&c->mu);
+		}
 	}
 out:
 	sqlite3_close_v2(db);
