@@ -34,7 +34,7 @@ struct addr_count {
 struct conn {
 	int fd;
 	_Atomic int state;            /* enum conn_state */
-	_Atomic int64_t since_ms;     /* when it was opened or last answered: idle since */
+	_Atomic int64_t since_us;     /* when it was opened or last answered: idle since */
 	int shut;                     /* shut down by us; closing */
 	struct addr_count *addr;
 	struct conn *prev, *next;
@@ -134,11 +134,12 @@ static struct conn *victim(struct conns *cs, const struct addr_count *a)
 
 	for (c = cs->list; c; c = c->next) {
 		int st = atomic_load(&c->state);
-		int64_t since = atomic_load(&c->since_ms);
+		int64_t since = atomic_load(&c->since_us);
 
 		if (c->shut || st == CONN_BUSY || (a && c->addr != a))
 			continue;
-		if (!best || st < best_state || (st == best_state && since < best_since)) {
+		/* The list runs newest first: on a tie the later one, the older, wins. */
+		if (!best || st < best_state || (st == best_state && since <= best_since)) {
 			best = c;
 			best_state = st;
 			best_since = since;
@@ -158,7 +159,7 @@ struct conn *conns_open(struct conns *cs, int fd, const struct sockaddr *addr)
 	}
 	c->fd = fd;
 	atomic_init(&c->state, CONN_IDLE);
-	atomic_init(&c->since_ms, clock_mono_ms());
+	atomic_init(&c->since_us, clock_mono_us());
 	pthread_mutex_lock(&cs->mu);
 	c->addr = addr_get(cs, addr);
 	if (!c->addr) {
@@ -234,13 +235,13 @@ void conns_idle(struct conn *c)
 {
 	if (!c)
 		return;
-	atomic_store(&c->since_ms, clock_mono_ms());
+	atomic_store(&c->since_us, clock_mono_us());
 	atomic_store(&c->state, CONN_IDLE);
 }
 
 int conns_quiet(struct conns *cs, int64_t quiet_ms)
 {
-	int64_t now = clock_mono_ms();
+	int64_t now = clock_mono_us();
 	struct conn *c;
 	int quiet = 1, unread;
 
@@ -249,7 +250,7 @@ int conns_quiet(struct conns *cs, int64_t quiet_ms)
 		if (c->shut)
 			continue;
 		if (atomic_load(&c->state) != CONN_IDLE ||
-		    now - atomic_load(&c->since_ms) < quiet_ms ||
+		    now - atomic_load(&c->since_us) < quiet_ms * 1000 ||
 		    (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0))
 			quiet = 0;
 	}
@@ -267,14 +268,14 @@ static void *reaper_main(void *arg)
 		struct conn *c;
 
 		usleep(REAPER_MS * 1000);
-		now = clock_mono_ms();
+		now = clock_mono_us();
 		pthread_mutex_lock(&cs->mu);
 		for (c = cs->list; c; c = c->next) {
 			if (c->shut || atomic_load(&c->state) == CONN_BUSY)
 				continue;
 			/* Idle or arriving, the clock runs from the connection's last answer (or its
 			 * opening): the whole request must come within the timeout. */
-			if (now - atomic_load(&c->since_ms) > cs->timeout_ms) {
+			if (now - atomic_load(&c->since_us) > cs->timeout_ms * 1000) {
 				shut(cs, c);
 				atomic_fetch_add(&cs->timed_out, 1);
 			}
