@@ -22,7 +22,10 @@
 #define ADDR_BUCKETS 1024
 #define REAPER_MS 250
 
-enum conn_state { CONN_IDLE, CONN_ARRIVING, CONN_BUSY };
+/* In the order connections are closed to make room: idle ones that never sent a request
+ * (held sockets), idle ones between requests (a client's kept-alive connection), ones whose
+ * request is arriving; never one being answered. */
+enum conn_state { CONN_FRESH, CONN_IDLE, CONN_ARRIVING, CONN_BUSY };
 
 struct addr_count {
 	unsigned char addr[16];  /* IPv4 in the first 4 bytes, or IPv6 */
@@ -122,9 +125,9 @@ static void shut(struct conns *cs, struct conn *c)
 }
 
 /*
- * The connection to close for a newcomer: among those of address a (or all, a NULL), the one
- * idle the longest, else the one whose request has been arriving the longest; never one
- * being answered. Lock held. NULL when there is none.
+ * The connection to close for a newcomer: among those of address a (or all, a NULL), by
+ * enum conn_state's order, and the one idle the longest within it. Lock held. NULL when
+ * every one is being answered.
  */
 static struct conn *victim(struct conns *cs, const struct addr_count *a)
 {
@@ -158,7 +161,7 @@ struct conn *conns_open(struct conns *cs, int fd, const struct sockaddr *addr)
 		return NULL;
 	}
 	c->fd = fd;
-	atomic_init(&c->state, CONN_IDLE);
+	atomic_init(&c->state, CONN_FRESH);
 	atomic_init(&c->since_us, clock_mono_us());
 	pthread_mutex_lock(&cs->mu);
 	c->addr = addr_get(cs, addr);
@@ -249,7 +252,7 @@ int conns_quiet(struct conns *cs, int64_t quiet_ms)
 	for (c = cs->list; c && quiet; c = c->next) {
 		if (c->shut)
 			continue;
-		if (atomic_load(&c->state) != CONN_IDLE ||
+		if (atomic_load(&c->state) > CONN_IDLE ||
 		    now - atomic_load(&c->since_us) < quiet_ms * 1000 ||
 		    (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0))
 			quiet = 0;

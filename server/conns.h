@@ -6,10 +6,12 @@
  *   library's own timeout restarts on every byte, so a client trickling one byte a second
  *   would hold a connection forever). A reaper thread closes the late ones.
  * - At the connection limit a new connection does not wait or get refused while others sit
- *   idle: the connection idle the longest (open, with no request under way) is closed to make
- *   room; failing that, the one whose request has been arriving the longest; only when every
- *   connection is being answered is the new one refused. So thousands of held idle sockets
- *   cannot lock a client out, even from the client's own address.
+ *   idle: an idle connection (open, with no request under way) is closed to make room, the
+ *   longest idle first, and among those first the ones that never sent a request (held
+ *   sockets) before the ones between two requests (a client's kept-alive connection); failing
+ *   that, the one whose request has been arriving the longest; only when every connection is
+ *   being answered is the new one refused. So thousands of held idle sockets cannot lock a
+ *   client out, even from the client's own address.
  * - Per address, as a second line: at max_per_address connections from one address the same
  *   rule runs among that address's connections alone (0: no per-address limit; behind a load
  *   balancer every client has the balancer's address).

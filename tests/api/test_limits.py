@@ -94,28 +94,39 @@ def connect(port, source="127.0.0.1"):
 @test
 def the_longest_idle_connection_makes_room():
     with Server(args=["--max-connections", "8", "--max-connections-per-address", "0"]) as srv:
-        oldest = connect(srv.port)
-        check_eq(get_on(oldest), 200, "a request on the first connection")
-        # It is idle now, longest of all. One connection sends half a request (it is arriving,
-        # not idle), then idle ones fill the limit with the harness's own connection.
+        used = connect(srv.port)
+        check_eq(get_on(used), 200, "a request on the first connection")
+        # Two held sockets that never send anything, one connection whose request is
+        # arriving (half sent), then the harness's own connection fills the limit.
+        held = [connect(srv.port) for _ in range(2)]
         arriving = connect(srv.port)
         arriving.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-        idle = [connect(srv.port) for _ in range(5)]
+        filler = [connect(srv.port) for _ in range(3)]
+        for s in filler:
+            check_eq(get_on(s), 200, "a filler connection is served")
         check(wait_for(lambda: metric(srv, "aijri_http_connections") == 8),
               f"connections open: {metric(srv, 'aijri_http_connections')}, want 8")
-        # Over the limit: the longest-idle connection is closed, not the new one, not the
-        # one whose request is arriving although it is older than the idle ones.
-        extra = connect(srv.port)
-        check(closed_by_server(oldest), "the longest-idle connection was not closed")
-        check_eq(get_on(extra), 200, "the new connection is served")
+        # Over the limit: held sockets go first, the longest held first, although the kept-
+        # alive connection is idle longer; then the longest-idle kept-alive connection; never
+        # the one whose request is arriving.
+        n1 = connect(srv.port)
+        check(closed_by_server(held[0]), "the longest-held socket was not closed")
+        check_eq(get_on(n1), 200, "the first newcomer is served")
+        n2 = connect(srv.port)
+        check(closed_by_server(held[1]), "the second held socket was not closed")
+        check_eq(get_on(n2), 200, "the second newcomer is served")
+        n3 = connect(srv.port)
+        check(closed_by_server(used), "the longest-idle kept-alive connection was not closed")
+        check_eq(get_on(n3), 200, "the third newcomer is served")
         arriving.sendall(b"\r\n")
         arriving.settimeout(5)
         check(arriving.recv(200).startswith(b"HTTP/1.1 200"), "the arriving request is answered")
-        check(metric(srv, "aijri_http_connections_closed_total", {"reason": "evicted"}) >= 1,
-              "eviction counted")
+        check_eq([get_on(s) for s in filler], [200] * 3, "the newer kept-alive connections stay")
+        check(metric(srv, "aijri_http_connections_closed_total", {"reason": "evicted"}) >= 3,
+              "evictions counted")
         check_eq(metric(srv, "aijri_http_connections_closed_total", {"reason": "refused"}), 0.0,
                  "nothing refused while connections were idle")
-        for s in idle + [oldest, arriving, extra]:
+        for s in held + filler + [used, arriving, n1, n2, n3]:
             s.close()
 
 
@@ -123,18 +134,22 @@ def the_longest_idle_connection_makes_room():
 def per_address_limit_closes_that_address_idle_connections():
     with Server(args=["--max-connections-per-address", "3"]) as srv:
         srv._close()
-        others = [connect(srv.port) for _ in range(2)]  # from 127.0.0.1
+        others = [connect(srv.port) for _ in range(2)]  # held, from 127.0.0.1
         first = connect(srv.port, "127.0.0.2")
         check_eq(get_on(first), 200, "127.0.0.2 is served")
         more = [connect(srv.port, "127.0.0.2") for _ in range(2)]
         check_eq(get_on(more[1]), 200, "the third connection from 127.0.0.2")
-        # The fourth from 127.0.0.2: that address's longest-idle connection goes, and only
-        # that address's (127.0.0.1's are older still).
+        # The fourth from 127.0.0.2: that address's held socket goes, and only that
+        # address's (127.0.0.1's are held longer still).
         fourth = connect(srv.port, "127.0.0.2")
-        check(closed_by_server(first), "127.0.0.2's longest-idle connection was not closed")
+        check(closed_by_server(more[0]), "127.0.0.2's held socket was not closed")
         check_eq(get_on(fourth), 200, "the fourth connection from 127.0.0.2 is served")
+        # The fifth: now its longest-idle kept-alive connection.
+        fifth = connect(srv.port, "127.0.0.2")
+        check(closed_by_server(first), "127.0.0.2's longest-idle connection was not closed")
+        check_eq(get_on(fifth), 200, "the fifth connection from 127.0.0.2 is served")
         check_eq([get_on(s) for s in others], [200, 200], "127.0.0.1's connections stay")
-        for s in others + more + [first, fourth]:
+        for s in others + more + [first, fourth, fifth]:
             s.close()
 
 
