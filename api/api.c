@@ -104,19 +104,42 @@ static char *segment_decode(const char *s, const char *e)
 	return out;
 }
 
+/* Whether the raw segment [q, qe) decodes to the literal [p, pe): compared as it decodes,
+ * without a copy (the router runs this for every route a request is tried against). */
+static int segment_is(const char *q, const char *qe, const char *p, const char *pe)
+{
+	while (q < qe && p < pe) {
+		char c = *q;
+
+		if (c == '%' && qe - q >= 3 && isxdigit((unsigned char)q[1]) &&
+		    isxdigit((unsigned char)q[2])) {
+			char hex[3] = { q[1], q[2], '\0' };
+
+			c = (char)strtol(hex, NULL, 16);
+			q += 3;
+		} else {
+			q++;
+		}
+		if (c != *p++)
+			return 0;
+	}
+	return q == qe && p == pe;
+}
+
 /* Matches the raw path (as the client sent it, without the query) against pattern; on
- * success fills params (decoded, malloc'd) and returns 1. */
+ * success fills params (decoded, malloc'd; NULL: only the match is wanted) and returns 1.
+ * The parameters are decoded once the whole path matched, so that a route that does not
+ * costs no allocation. */
 static int route_match(const char *pattern, const char *path, char *params[3])
 {
-	const char *p = pattern, *q = path;
-	int np = 0, i, ok;
+	const char *p = pattern, *q = path, *seg[3], *end[3];
+	int np = 0, i;
 
 	while (*p && *q) {
 		const char *pe, *qe;
-		char *seg;
 
 		if (*p != '/' || *q != '/')
-			goto no;
+			return 0;
 		p++;
 		q++;
 		pe = strchr(p, '/');
@@ -125,29 +148,35 @@ static int route_match(const char *pattern, const char *path, char *params[3])
 		qe = strchr(q, '/');
 		if (!qe)
 			qe = q + strlen(q);
-		seg = segment_decode(q, qe);
-		if (!seg)
-			goto no;
 		if (*p == '{') {
-			if (!*seg || np >= 3) {
-				free(seg);
-				goto no;
-			}
-			params[np++] = seg;
-		} else {
-			ok = strlen(seg) == (size_t)(pe - p) && !strncmp(p, seg, (size_t)(pe - p));
-			free(seg);
-			if (!ok)
-				goto no;
+			if (qe == q || np >= 3)
+				return 0;
+			seg[np] = q;
+			end[np++] = qe;
+		} else if (!segment_is(q, qe, p, pe)) {
+			return 0;
 		}
 		p = pe;
 		q = qe;
 	}
 	if (*p || *q)
-		goto no;
+		return 0;
+	for (i = 0; i < np; i++) {
+		char *v = segment_decode(seg[i], end[i]);
+
+		/* %00, or a segment of nothing but it: no path of the API */
+		if (!v || !*v) {
+			free(v);
+			goto no;
+		}
+		if (params)
+			params[i] = v;
+		else
+			free(v);
+	}
 	return 1;
 no:
-	for (i = 0; i < np; i++) {
+	while (params && i-- > 0) {
 		free(params[i]);
 		params[i] = NULL;
 	}
@@ -739,17 +768,12 @@ void api_request_release(struct api_request *rq)
 
 static void allow_list(const char *path, struct buf *allow)
 {
-	char *params[3] = { NULL, NULL, NULL };
 	size_t i;
-	int j, get = 0;
+	int get = 0;
 
 	for (i = 0; i < N_ROUTES; i++) {
-		if (!route_match(routes[i].pattern, path, params))
+		if (!route_match(routes[i].pattern, path, NULL))
 			continue;
-		for (j = 0; j < 3; j++) {
-			free(params[j]);
-			params[j] = NULL;
-		}
 		if (allow->len)
 			buf_adds(allow, ", ");
 		buf_adds(allow, routes[i].method);
@@ -775,7 +799,11 @@ static const char *representation(struct api_request *rq)
 /* Appends s percent-encoded, leaving only unreserved characters as they are. */
 static void key_encode(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~");
+
+	/* Most values are made of those alone: one copy. */
+	buf_add(b, s, n);
+	for (s += n; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (isalnum(c) || strchr("-._~", c))
