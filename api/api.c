@@ -796,21 +796,24 @@ static const char *representation(struct api_request *rq)
 	return "json";
 }
 
-/* Appends s percent-encoded, leaving only unreserved characters as they are. */
-static void key_encode(struct buf *b, const char *s)
+/* Appends s percent-encoded, leaving only unreserved characters as they are. Non-zero when
+ * the buffer's bound was reached. */
+static int key_encode(struct buf *b, const char *s)
 {
 	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~");
+	int rc;
 
 	/* Most values are made of those alone: one copy. */
-	buf_add(b, s, n);
-	for (s += n; *s; s++) {
+	rc = buf_add(b, s, n);
+	for (s += n; *s && !rc; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (isalnum(c) || strchr("-._~", c))
-			buf_addc(b, (char)c);
+			rc = buf_addc(b, (char)c);
 		else
-			buf_addf(b, "%%%02X", c);
+			rc = buf_addf(b, "%%%02X", c);
 	}
+	return rc;
 }
 
 int api_cache_key(struct api_request *rq, struct buf *key)
@@ -819,7 +822,7 @@ int api_cache_key(struct api_request *rq, struct buf *key)
 	const char *const *names;
 	const char *p, *v;
 	size_t i;
-	int np = 0, sep = '?', rc = -1;
+	int np = 0, sep = '?', rc = -1, err = 0;
 
 	if (strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
 		return -1;
@@ -828,28 +831,30 @@ int api_cache_key(struct api_request *rq, struct buf *key)
 			break;
 	if (i == N_ROUTES || !routes[i].cacheable)
 		goto out;
-	buf_adds(key, representation(rq));
-	buf_addc(key, ' ');
+	/* Any add that fails (a key past the buffer's bound) makes the request uncacheable: a
+	 * key cut short could name another request's answer. */
+	err |= buf_adds(key, representation(rq));
+	err |= buf_addc(key, ' ');
 	/* The route's pattern with its parameters, decoded then encoded again: one spelling. */
 	for (p = routes[i].pattern; *p; p++) {
 		if (*p == '{') {
-			key_encode(key, params[np++]);
+			err |= key_encode(key, params[np++]);
 			p = strchr(p, '}');
 		} else {
-			buf_addc(key, *p);
+			err |= buf_addc(key, *p);
 		}
 	}
 	for (names = route_query_names(routes[i].pattern); *names; names++) {
 		v = rq->query(rq->ctx, *names);
 		if (!v)
 			continue;
-		buf_addc(key, (char)sep);
+		err |= buf_addc(key, (char)sep);
 		sep = '&';
-		buf_adds(key, *names);
-		buf_addc(key, '=');
-		key_encode(key, v);
+		err |= buf_adds(key, *names);
+		err |= buf_addc(key, '=');
+		err |= key_encode(key, v);
 	}
-	rc = key->len < key->max ? 0 : -1;
+	rc = err ? -1 : 0;
 out:
 	for (np = 0; np < 3; np++)
 		free(params[np]);
