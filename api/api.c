@@ -966,7 +966,7 @@ int api_handle(struct api_request *rq, struct api_response *rs)
  * in fixed arrays so the hot path takes no lock.
  */
 
-static const int status_codes[] = { 200, 201, 202, 204, 304, 308, 400, 401, 404, 405, 409, 412,
+static const int status_codes[] = { 200, 201, 202, 204, 304, 308, 400, 401, 404, 405, 409, 411, 412,
 				    413, 415, 422, 431, 500, 501, 503, 0 /* other */ };
 #define N_STATUS (sizeof(status_codes) / sizeof(status_codes[0]))
 static const double latency_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,

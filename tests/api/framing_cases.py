@@ -38,6 +38,10 @@ AMBIGUOUS = [
     ("HTTP/1.1 without Host", 400, "malformed-request", b"GET /healthz HTTP/1.1\r\n\r\n"),
     ("two Hosts", 400, "malformed-request",
      b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+    ("a chunked PATCH", 411, "length-required",
+     b"PATCH /webhooks/wh_x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
+    ("a DELETE with an unknown coding", 501, "not-implemented",
+     b"DELETE /roles/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc"),
     ("a length far over the limit", 413, "payload-too-large",
      b"POST /score HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n{}"),
 ]
