@@ -39,7 +39,7 @@
 #define MAX_HEADERS 128       /* header lines looked at by the framing checks */
 #define QUIET_MS 100          /* shutting down: how long a kept-alive connection must have
 			       * been idle before it is closed under a client */
-#define QUIET_WAIT_MS 2000    /* ... and how long to wait for such a moment at most */
+#define QUIET_WAIT_MS 1000    /* ... and how long to wait for such a moment at most */
 
 struct http {
 	struct MHD_Daemon *d;
