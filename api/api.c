@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/api_int.h"
 #include "api/assessment.h"
@@ -79,17 +80,74 @@ static const struct route routes[] = {
 /* Requests that matched no route are counted under this name. */
 static const char route_unmatched[] = "(unmatched)";
 
-/* Matches path against pattern; on success fills params (malloc'd) and returns 1. */
+/*
+ * Percent-decodes the path segment [s, e) into a new string. A segment is decoded on its own,
+ * after the path was split at its slashes, so that "%2F" is a slash inside a segment and
+ * never a separator (/roles/x%2Fscore names the role "x/score"). NULL when the segment holds
+ * "%00" (no path of the API has a NUL in it) or when out of memory.
+ */
+static char *segment_decode(const char *s, const char *e)
+{
+	char *out = malloc((size_t)(e - s) + 1), *w = out;
+
+	if (!out)
+		return NULL;
+	while (s < e) {
+		if (*s == '%' && e - s >= 3 && isxdigit((unsigned char)s[1]) &&
+		    isxdigit((unsigned char)s[2])) {
+			char hex[3] = { s[1], s[2], '\0' };
+			char c = (char)strtol(hex, NULL, 16);
+
+			if (!c) {
+				free(out);
+				return NULL;
+			}
+			*w++ = c;
+			s += 3;
+			continue;
+		}
+		*w++ = *s++;
+	}
+	*w = '\0';
+	return out;
+}
+
+/* Whether the raw segment [q, qe) decodes to the literal [p, pe): compared as it decodes,
+ * without a copy (the router runs this for every route a request is tried against). */
+static int segment_is(const char *q, const char *qe, const char *p, const char *pe)
+{
+	while (q < qe && p < pe) {
+		char c = *q;
+
+		if (c == '%' && qe - q >= 3 && isxdigit((unsigned char)q[1]) &&
+		    isxdigit((unsigned char)q[2])) {
+			char hex[3] = { q[1], q[2], '\0' };
+
+			c = (char)strtol(hex, NULL, 16);
+			q += 3;
+		} else {
+			q++;
+		}
+		if (c != *p++)
+			return 0;
+	}
+	return q == qe && p == pe;
+}
+
+/* Matches the raw path (as the client sent it, without the query) against pattern; on
+ * success fills params (decoded, malloc'd; NULL: only the match is wanted) and returns 1.
+ * The parameters are decoded once the whole path matched, so that a route that does not
+ * costs no allocation. */
 static int route_match(const char *pattern, const char *path, char *params[3])
 {
-	const char *p = pattern, *q = path;
+	const char *p = pattern, *q = path, *seg[3], *end[3];
 	int np = 0, i;
 
 	while (*p && *q) {
 		const char *pe, *qe;
 
 		if (*p != '/' || *q != '/')
-			goto no;
+			return 0;
 		p++;
 		q++;
 		pe = strchr(p, '/');
@@ -100,27 +158,65 @@ static int route_match(const char *pattern, const char *path, char *params[3])
 			qe = q + strlen(q);
 		if (*p == '{') {
 			if (qe == q || np >= 3)
-				goto no;
-			/* The server decoded the path already (once: "%2541" is "%41"). */
-			params[np] = strndup(q, (size_t)(qe - q));
-			if (!params[np])
-				goto no;
-			np++;
-		} else if (pe - p != qe - q || strncmp(p, q, (size_t)(pe - p))) {
-			goto no;
+				return 0;
+			seg[np] = q;
+			end[np++] = qe;
+		} else if (!segment_is(q, qe, p, pe)) {
+			return 0;
 		}
 		p = pe;
 		q = qe;
 	}
 	if (*p || *q)
-		goto no;
+		return 0;
+	for (i = 0; i < np; i++) {
+		char *v = segment_decode(seg[i], end[i]);
+
+		/* %00, or a segment of nothing but it: no path of the API */
+		if (!v || !*v) {
+			free(v);
+			goto no;
+		}
+		if (params)
+			params[i] = v;
+		else
+			free(v);
+	}
 	return 1;
 no:
-	for (i = 0; i < np; i++) {
+	while (params && i-- > 0) {
 		free(params[i]);
 		params[i] = NULL;
 	}
 	return 0;
+}
+
+/*
+ * The query parameters each cacheable GET route reads, in the order they make up its cache
+ * key (api_cache_key) and its pagination links. A route not listed reads none. A handler that
+ * reads a parameter its route does not declare gets the value, but its answer is then never
+ * cached (see guard_query): a forgotten entry costs speed, never a wrong answer.
+ */
+static const struct {
+	const char *pattern;
+	const char *const names[8];
+} route_queries[] = {
+	{ "/roles", { "q", "zone", "min_score", "max_score", "sort", "limit", "offset", NULL } },
+	{ "/", { "q", "zone", "min_score", "max_score", "sort", "limit", "offset", NULL } },
+	{ "/roles/{slug}/revisions", { "limit", "offset", NULL } },
+	{ "/compare", { "roles", NULL } },
+	{ "/export", { "format", NULL } },
+};
+
+static const char *const *route_query_names(const char *pattern)
+{
+	static const char *const none[] = { NULL };
+	size_t i;
+
+	for (i = 0; i < sizeof(route_queries) / sizeof(route_queries[0]); i++)
+		if (!strcmp(route_queries[i].pattern, pattern))
+			return route_queries[i].names;
+	return none;
 }
 
 const char *api_route_part(const struct api_request *rq)
@@ -159,6 +255,7 @@ struct api *api_new(const struct api_options *o)
 	a->started_unix = (int64_t)time(NULL);
 	snprintf(a->public_url, sizeof(a->public_url), "%s",
 		 o->public_url ? o->public_url : "http://localhost:8080");
+	api_exports_init(a);
 	store_on_commit(a->store, on_commit, a);
 	return a;
 }
@@ -181,6 +278,7 @@ void api_free(struct api *a)
 	store_write(a->store, noop_job, NULL);
 	for (i = 0; i < API_WCACHE_SLOTS; i++)
 		api_wcache_entry_release(&a->wcache[i]);
+	api_exports_release(a);
 	free(a);
 }
 
@@ -208,6 +306,7 @@ void api_response_init(struct api_response *rs)
 	memset(rs, 0, sizeof(*rs));
 	buf_init(&rs->body, API_MAX_RESPONSE);
 	rs->status = 500;
+	rs->body_fd = -1;
 }
 
 void api_response_release(struct api_response *rs)
@@ -220,6 +319,9 @@ void api_response_release(struct api_response *rs)
 	for (i = 0; i < rs->n_headers; i++)
 		free(rs->headers[i].value);
 	rs->n_headers = 0;
+	if (rs->body_fd >= 0)
+		close(rs->body_fd);
+	rs->body_fd = -1;
 }
 
 void api_header(struct api_response *rs, const char *name, const char *value)
@@ -375,6 +477,9 @@ int api_require_token(struct api_request *rq, struct api_response *rs)
 		if (*h && store_token_check(rq->api->store, hash, &name) == RC_OK) {
 			free(rq->actor);
 			rq->actor = name;
+			/* Every authenticated use, read or write, accepted or refused later: what
+			 * `aijri token list` shows when a token is rotated. */
+			store_token_used(rq->api->store, name);
 			return RC_OK;
 		}
 	}
@@ -502,14 +607,19 @@ static void query_add(struct buf *b, const char *name, const char *value)
 
 static json_t *page_link(struct api_request *rq, int limit, int offset)
 {
-	static const char *const keep[] = { "q", "zone", "min_score", "max_score", "sort", NULL };
+	/* The route's own parameters are kept (the list's filters); limit and offset are new. */
+	const char *const *keep = route_query_names(rq->route);
 	struct buf b = BUF_INIT(8192);
 	char n[32];
 	json_t *v;
 	int i;
 
 	for (i = 0; keep[i]; i++) {
-		const char *val = rq->query(rq->ctx, keep[i]);
+		const char *val;
+
+		if (!strcmp(keep[i], "limit") || !strcmp(keep[i], "offset"))
+			continue;
+		val = rq->query(rq->ctx, keep[i]);
 		if (val)
 			query_add(&b, keep[i], val);
 	}
@@ -732,17 +842,12 @@ void api_request_release(struct api_request *rq)
 
 static void allow_list(const char *path, struct buf *allow)
 {
-	char *params[3] = { NULL, NULL, NULL };
 	size_t i;
-	int j, get = 0;
+	int get = 0;
 
 	for (i = 0; i < N_ROUTES; i++) {
-		if (!route_match(routes[i].pattern, path, params))
+		if (!route_match(routes[i].pattern, path, NULL))
 			continue;
-		for (j = 0; j < 3; j++) {
-			free(params[j]);
-			params[j] = NULL;
-		}
 		if (allow->len)
 			buf_adds(allow, ", ");
 		buf_adds(allow, routes[i].method);
@@ -754,6 +859,121 @@ static void allow_list(const char *path, struct buf *allow)
 	(void)get;
 	if (allow->len)
 		buf_adds(allow, ", OPTIONS");
+}
+
+/* Which representation of a resource a request asks for: one component of its cache key, so
+ * that the HTML and JSON answers of one URL are two cache entries. The Accept header decides
+ * it (api_accept); routes that answer one representation only ignore it, but keying them by it
+ * too costs at most one more entry and never a wrong answer. */
+static const char *representation(struct api_request *rq)
+{
+	return api_accept(rq->header(rq->ctx, "Accept")) == API_REPR_HTML ? "html" : "json";
+}
+
+/* Appends s percent-encoded, leaving only unreserved characters as they are. Non-zero when
+ * the buffer's bound was reached. */
+static int key_encode(struct buf *b, const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~");
+	int rc;
+
+	/* Most values are made of those alone: one copy. */
+	rc = buf_add(b, s, n);
+	for (s += n; *s && !rc; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || strchr("-._~", c))
+			rc = buf_addc(b, (char)c);
+		else
+			rc = buf_addf(b, "%%%02X", c);
+	}
+	return rc;
+}
+
+int api_cache_key(struct api_request *rq, struct buf *key)
+{
+	char *params[3] = { NULL, NULL, NULL };
+	const char *const *names;
+	const char *p, *v;
+	size_t i;
+	int np = 0, sep = '?', rc = -1, err = 0;
+
+	if (strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD"))
+		return -1;
+	for (i = 0; i < N_ROUTES; i++)
+		if (!strcmp(routes[i].method, "GET") && route_match(routes[i].pattern, rq->path, params))
+			break;
+	if (i == N_ROUTES || !routes[i].cacheable)
+		goto out;
+	/* Any add that fails (a key past the buffer's bound) makes the request uncacheable: a
+	 * key cut short could name another request's answer. */
+	err |= buf_adds(key, representation(rq));
+	err |= buf_addc(key, ' ');
+	/* The route's pattern with its parameters, decoded then encoded again: one spelling. */
+	for (p = routes[i].pattern; *p; p++) {
+		if (*p == '{') {
+			err |= key_encode(key, params[np++]);
+			p = strchr(p, '}');
+		} else {
+			err |= buf_addc(key, *p);
+		}
+	}
+	for (names = route_query_names(routes[i].pattern); *names; names++) {
+		v = rq->query(rq->ctx, *names);
+		if (!v)
+			continue;
+		err |= buf_addc(key, (char)sep);
+		sep = '&';
+		err |= buf_adds(key, *names);
+		err |= buf_addc(key, '=');
+		err |= key_encode(key, v);
+	}
+	rc = err ? -1 : 0;
+out:
+	for (np = 0; np < 3; np++)
+		free(params[np]);
+	return rc;
+}
+
+/* The accessors a handler sees (api_handle installs them): the server's, except that reading
+ * a query parameter the route does not declare makes the answer uncacheable, since the cache
+ * key holds only the declared ones. */
+static const char *guard_header(void *ctx, const char *name)
+{
+	struct api_request *rq = ctx;
+
+	return rq->server_header(rq->server_ctx, name);
+}
+
+static const char *guard_query(void *ctx, const char *name)
+{
+	struct api_request *rq = ctx;
+	const char *const *names;
+
+	for (names = route_query_names(rq->route); *names; names++)
+		if (!strcmp(*names, name))
+			break;
+	if (!*names)
+		rq->query_undeclared = 1;
+	return rq->server_query(rq->server_ctx, name);
+}
+
+/* Runs the handler of route r with the guarded accessors. */
+static int run_handler(const struct route *r, struct api_request *rq, struct api_response *rs)
+{
+	int rc;
+
+	rq->server_header = rq->header;
+	rq->server_query = rq->query;
+	rq->server_ctx = rq->ctx;
+	rq->header = guard_header;
+	rq->query = guard_query;
+	rq->ctx = rq;
+	rc = r->fn(rq, rs);
+	rq->header = rq->server_header;
+	rq->query = rq->server_query;
+	rq->ctx = rq->server_ctx;
+	return rc;
 }
 
 int api_handle(struct api_request *rq, struct api_response *rs)
@@ -791,10 +1011,11 @@ int api_handle(struct api_request *rq, struct api_response *rs)
 			continue;
 		rq->route = routes[i].pattern;
 		api_header(rs, "Access-Control-Expose-Headers", "ETag, Location, Link");
-		rc = routes[i].fn(rq, rs);
+		rc = run_handler(&routes[i], rq, rs);
 		if (rc == API_DEFER)
 			return API_DEFER;
-		if (rs->cacheable && (!routes[i].cacheable || rs->status >= 300))
+		if (rs->cacheable &&
+		    (!routes[i].cacheable || rs->status >= 300 || rq->query_undeclared))
 			rs->cacheable = 0;
 		return API_DONE;
 	}
@@ -819,7 +1040,7 @@ int api_handle(struct api_request *rq, struct api_response *rs)
  * in fixed arrays so the hot path takes no lock.
  */
 
-static const int status_codes[] = { 200, 201, 202, 204, 304, 308, 400, 401, 404, 405, 409, 412,
+static const int status_codes[] = { 200, 201, 202, 204, 304, 308, 400, 401, 404, 405, 409, 411, 412,
 				    413, 415, 422, 431, 500, 501, 503, 0 /* other */ };
 #define N_STATUS (sizeof(status_codes) / sizeof(status_codes[0]))
 static const double latency_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -872,10 +1093,56 @@ static const char *route_label(size_t r, char *out, size_t outlen)
 	return out;
 }
 
+/* The database files and the checkpointer, as Prometheus text. */
+static void store_metrics_text(struct store *st, struct buf *out)
+{
+	static const char *const modes[] = { "passive", "truncate" };
+	static const char *const results[] = { "complete", "partial", "busy", "failed" };
+	struct store_stats ss;
+	int m, r;
+
+	store_stats(st, &ss);
+	buf_addf(out, "# HELP aijri_sqlite_database_bytes Size of the database file.\n"
+		      "# TYPE aijri_sqlite_database_bytes gauge\naijri_sqlite_database_bytes %lld\n"
+		      "# HELP aijri_sqlite_wal_bytes Size of the database's -wal file.\n"
+		      "# TYPE aijri_sqlite_wal_bytes gauge\naijri_sqlite_wal_bytes %lld\n",
+		 (long long)ss.db_bytes, (long long)ss.wal_bytes);
+	buf_adds(out, "# HELP aijri_sqlite_checkpoints_total WAL checkpoints by mode and result "
+		      "(complete: every frame copied; partial: readers held some back).\n"
+		      "# TYPE aijri_sqlite_checkpoints_total counter\n");
+	for (m = 0; m < 2; m++)
+		for (r = 0; r < STORE_CKPT_RESULTS; r++)
+			buf_addf(out, "aijri_sqlite_checkpoints_total{mode=\"%s\",result=\"%s\"} %llu\n",
+				 modes[m], results[r], (unsigned long long)ss.checkpoints[m][r]);
+	buf_addf(out, "# HELP aijri_sqlite_last_complete_checkpoint_timestamp_seconds When a "
+		      "checkpoint last copied every frame of the WAL (Unix time; 0: never).\n"
+		      "# TYPE aijri_sqlite_last_complete_checkpoint_timestamp_seconds gauge\n"
+		      "aijri_sqlite_last_complete_checkpoint_timestamp_seconds %lld\n"
+		      "# HELP aijri_sqlite_last_checkpoint_wal_frames Frames in the WAL at the last "
+		      "checkpoint.\n"
+		      "# TYPE aijri_sqlite_last_checkpoint_wal_frames gauge\n"
+		      "aijri_sqlite_last_checkpoint_wal_frames %d\n"
+		      "# HELP aijri_sqlite_last_checkpoint_copied_frames Frames the last checkpoint "
+		      "had copied into the database.\n"
+		      "# TYPE aijri_sqlite_last_checkpoint_copied_frames gauge\n"
+		      "aijri_sqlite_last_checkpoint_copied_frames %d\n",
+		 (long long)ss.last_complete_unix, ss.last_wal_frames, ss.last_copied_frames);
+}
+
+void api_metrics_source(struct api *a, void (*fn)(void *ctx, struct buf *out), void *ctx)
+{
+	if (a->n_metrics_sources >= API_METRICS_SOURCES)
+		return;
+	a->metrics_sources[a->n_metrics_sources].fn = fn;
+	a->metrics_sources[a->n_metrics_sources].ctx = ctx;
+	a->n_metrics_sources++;
+}
+
 void api_metrics_text(struct api *a, struct buf *out)
 {
 	char label[128];
 	size_t r, s, b;
+	int i;
 	uint64_t cum = 0;
 
 	buf_adds(out, "# HELP aijri_http_requests_total HTTP requests by route and status.\n"
@@ -910,13 +1177,17 @@ void api_metrics_text(struct api *a, struct buf *out)
 		 (double)atomic_load_explicit(&lat_sum_us, memory_order_relaxed) / 1e6);
 	buf_addf(out, "aijri_http_request_duration_seconds_count %llu\n",
 		 (unsigned long long)atomic_load_explicit(&lat_count, memory_order_relaxed));
-	buf_addf(out, "# HELP aijri_write_generation Commits that changed data since start.\n"
-		      "# TYPE aijri_write_generation counter\naijri_write_generation %llu\n",
+	buf_addf(out, "# HELP aijri_write_generation_total Commits that changed data since start.\n"
+		      "# TYPE aijri_write_generation_total counter\naijri_write_generation_total %llu\n",
 		 (unsigned long long)(api_generation(a) - 1));
 	buf_addf(out, "# HELP aijri_page_builds_total Pages, pictures and feeds rendered (a cached one is "
 		      "served, not rendered again).\n# TYPE aijri_page_builds_total counter\n"
 		      "aijri_page_builds_total %llu\n",
 		 (unsigned long long)atomic_load_explicit(&a->page_builds, memory_order_relaxed));
+	store_metrics_text(a->store, out);
+	api_exports_metrics(a, out);
+	for (i = 0; i < a->n_metrics_sources; i++)
+		a->metrics_sources[i].fn(a->metrics_sources[i].ctx, out);
 	if (a->webhook_metrics)
 		a->webhook_metrics(a->webhook_metrics_ctx, out);
 }

@@ -43,7 +43,8 @@ void api_free(struct api *a);
 struct api_request {
 	struct api *api;
 	const char *method;   /* "GET", "HEAD", "POST", ... */
-	const char *path;     /* without the query string, percent-decoded (but %00 kept as is) */
+	const char *path;     /* without the query string, as the client sent it (still
+			       * percent-encoded: the router decodes each segment on its own) */
 	const char *query_string; /* "?a=1&b=2" re-encoded, or "" */
 	const char *body;     /* NULL when none */
 	size_t body_len;
@@ -60,6 +61,12 @@ struct api_request {
 	int64_t started_us;
 	/* Set by api_defer(). */
 	struct api_deferred *deferred;
+	/* The router's, while a handler runs: the server's accessors behind header and query,
+	 * and whether the handler read a query parameter its route does not declare. */
+	const char *(*server_header)(void *ctx, const char *name);
+	const char *(*server_query)(void *ctx, const char *name);
+	void *server_ctx;
+	int query_undeclared;
 };
 
 struct api_header {
@@ -77,12 +84,27 @@ struct api_response {
 	 * cache_gen is the write generation the answer was built at. */
 	int cacheable;
 	uint64_t cache_gen;
+	/* A body in a file instead of `body` (large answers: exports): the server sends bytes
+	 * [0, body_fd_size) of body_fd and takes the descriptor over (it sets body_fd to -1);
+	 * api_response_release closes one left behind. -1: none. */
+	int body_fd;
+	uint64_t body_fd_size;
 };
 
 void api_response_init(struct api_response *rs);
 void api_response_release(struct api_response *rs);
 
 enum { API_DONE = 0, API_DEFER = 1 };
+
+/*
+ * The response cache key of a request: 0 with key filled when its answer may be kept and
+ * served again (a GET or HEAD of a cacheable route), non-zero otherwise. The key is the
+ * normalised request: the representation asked for, then the route with its path parameters
+ * decoded and encoded again, then the query parameters the route declares, in their declared
+ * order ("json /roles?q=edge&limit=10"). Parameters the route does not read are not part of
+ * it, so that they cannot make entries of their own.
+ */
+int api_cache_key(struct api_request *rq, struct buf *key);
 
 /* Handles one request: API_DONE with rs filled, or API_DEFER (see above). */
 int api_handle(struct api_request *rq, struct api_response *rs);
@@ -122,6 +144,10 @@ enum api_repr api_accept(const char *accept);
 
 /* The write generation: bumped after every commit that changed something. */
 uint64_t api_generation(struct api *a);
+
+/* Adds a source of Prometheus text to /metrics (the server's cache and connections). Call
+ * before the server starts; at most 4. */
+void api_metrics_source(struct api *a, void (*fn)(void *ctx, struct buf *out), void *ctx);
 
 /* Records a finished request for /metrics. */
 void api_metrics_observe(struct api *a, const char *method, const char *route, int status,

@@ -5,6 +5,7 @@
 #ifndef API_API_INT_H
 #define API_API_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "api/api.h"
@@ -18,6 +19,7 @@
  * never matched. Touched only inside store jobs, which all run on the store's writer thread.
  */
 #define API_WCACHE_SLOTS 16
+#define API_METRICS_SOURCES 4
 struct api_wcache_entry {
 	char *slug;      /* NULL: a free slot */
 	int64_t id;
@@ -31,6 +33,16 @@ struct api_wcache_entry {
 	char *label;
 };
 
+/* The export of one format, built once per write generation (export.c). */
+#define API_EXPORT_FORMATS 2
+struct api_export {
+	pthread_mutex_t mu;  /* guards the three below; held while a build runs */
+	uint64_t gen;        /* the write generation it was built at */
+	int fd;              /* an unlinked file holding it, or -1 */
+	uint64_t size;
+	_Atomic uint64_t builds;
+};
+
 struct api {
 	struct store *store;
 	struct api_wcache_entry wcache[API_WCACHE_SLOTS];
@@ -38,6 +50,12 @@ struct api {
 	int allow_private_webhooks;
 	void (*webhook_metrics)(void *ctx, struct buf *out);
 	void *webhook_metrics_ctx;
+	struct {
+		void (*fn)(void *ctx, struct buf *out);
+		void *ctx;
+	} metrics_sources[API_METRICS_SOURCES]; /* set before the server starts, then only read */
+	int n_metrics_sources;
+	struct api_export exports[API_EXPORT_FORMATS];
 	_Atomic uint64_t generation;
 	int64_t started_unix;
 	char public_url[512];   /* absolute URLs in pages and feeds start with it */
@@ -62,7 +80,6 @@ int api_roles_revision(struct api_request *rq, struct api_response *rs);
 /* misc.c */
 int api_score(struct api_request *rq, struct api_response *rs);
 int api_compare(struct api_request *rq, struct api_response *rs);
-int api_export(struct api_request *rq, struct api_response *rs);
 int api_methodology(struct api_request *rq, struct api_response *rs);
 int api_openapi(struct api_request *rq, struct api_response *rs);
 int api_healthz(struct api_request *rq, struct api_response *rs);
@@ -89,6 +106,12 @@ int api_view_favicon(struct api_request *rq, struct api_response *rs);
 int api_view_history(struct api_request *rq, struct api_response *rs);
 int api_view_feed(struct api_request *rq, struct api_response *rs);
 int api_view_feed_all(struct api_request *rq, struct api_response *rs);
+
+/* export.c */
+int api_export(struct api_request *rq, struct api_response *rs);
+void api_exports_init(struct api *a);
+void api_exports_release(struct api *a);
+void api_exports_metrics(struct api *a, struct buf *out);
 
 /* roles.c: frees what the entry holds and clears it. */
 void api_wcache_entry_release(struct api_wcache_entry *e);

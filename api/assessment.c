@@ -10,6 +10,8 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <strings.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +43,9 @@ const char *const assessment_commentary_names[ASSESSMENT_N_COMMENTARY] = {
 /* Text checks for as_text(). */
 #define AS_REQUIRED 1 /* absent is an error */
 #define AS_NONEMPTY 2 /* "" is an error */
-#define AS_ONELINE 4  /* control characters are an error (names, titles, URLs) */
+#define AS_ONELINE 4  /* every control character is an error (names, titles, URLs); without
+		       * it (prose), tab, line feed and carriage return are allowed */
 #define AS_NULLABLE 8 /* JSON null is accepted (and gives a NULL string) */
-#define AS_PROSE 16   /* control characters other than tab and line breaks are an error */
 
 static void as_path(char *out, size_t outlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -156,7 +158,7 @@ static int as_number(json_t *v, const char *field, double *out, struct scoring_e
 static int as_text(json_t *v, const char *field, int checks, size_t max_chars, const char **out,
 		   struct scoring_errors *errs)
 {
-	const char *s, *p;
+	const char *s;
 
 	*out = NULL;
 	if (!v || (json_is_null(v) && (checks & AS_NULLABLE))) {
@@ -179,17 +181,12 @@ static int as_text(json_t *v, const char *field, int checks, size_t max_chars, c
 		scoring_errors_add(errs, field, "must not be empty or blank");
 		return -1;
 	}
-	if (checks & (AS_ONELINE | AS_PROSE)) {
-		for (p = s; *p; p++) {
-			int ctl = (unsigned char)*p < 0x20 || *p == 0x7f;
-
-			if ((checks & AS_PROSE) && (*p == '\t' || *p == '\n' || *p == '\r'))
-				ctl = 0;
-			if (ctl) {
-				scoring_errors_add(errs, field, "must not contain control characters");
-				return -1;
-			}
-		}
+	if (!assessment_text_ok(s, !(checks & AS_ONELINE))) {
+		scoring_errors_add(errs, field, "%s",
+				   (checks & AS_ONELINE) ? "must not contain control characters"
+							 : "must not contain control characters "
+							   "(tab and line breaks are allowed)");
+		return -1;
 	}
 	if (as_utf8_chars(s) > max_chars) {
 		scoring_errors_add(errs, field, "must be at most %zu characters", max_chars);
@@ -197,6 +194,20 @@ static int as_text(json_t *v, const char *field, int checks, size_t max_chars, c
 	}
 	*out = s;
 	return 0;
+}
+
+int assessment_text_ok(const char *s, int prose)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (*p < 0x20 && !(prose && (*p == '\t' || *p == '\n' || *p == '\r')))
+			return 0;
+		/* DEL, and the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F). */
+		if (*p == 0x7f || (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
+			return 0;
+	}
+	return 1;
 }
 
 /* A number as the client gave it: an integer stays an integer, a real stays a real. */
@@ -446,7 +457,7 @@ static json_t *as_read_prose(json_t *v, const char *field, struct scoring_errors
 {
 	const char *s = NULL;
 
-	if (as_text(v, field, AS_NULLABLE | AS_PROSE, AS_PROSE_MAX, &s, errs) || !s ||
+	if (as_text(v, field, AS_NULLABLE, AS_PROSE_MAX, &s, errs) || !s ||
 	    !s[strspn(s, " \t\r\n")])
 		return json_null();
 	return json_string(s);
@@ -654,10 +665,24 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
 				scoring_errors_add(errs, "aliases", "must have at most %d aliases",
 						   AS_MAX_ALIASES);
 			json_array_foreach(aliases, i, alias) {
+				char aslug[128];
+
 				as_path(field, sizeof(field), "aliases[%zu]", i);
-				if (!as_text(alias, field, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
-					     AS_NAME_MAX, &s, errs))
-					json_array_append_new(alist, json_string(s));
+				if (as_text(alias, field, AS_REQUIRED | AS_NONEMPTY | AS_ONELINE,
+					    AS_NAME_MAX, &s, errs))
+					continue;
+				/* An alias that is the role's own slug would redirect the role to
+				 * itself: refused, so that the body never says what the aliases
+				 * table does not hold. */
+				if (json_is_string(slug) &&
+				    !assessment_slugify(s, aslug, sizeof(aslug)) &&
+				    !strcmp(aslug, json_string_value(slug))) {
+					scoring_errors_add(errs, field,
+							   "is the role's own slug (\"%s\"), "
+							   "not an alias", aslug);
+					continue;
+				}
+				json_array_append_new(alist, json_string(s));
 			}
 		}
 	}

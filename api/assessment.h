@@ -109,6 +109,9 @@ int assessment_slugify(const char *name, char *out, size_t outlen);
 
 /* 1 if s is a valid role slug. */
 int assessment_slug_ok(const char *s);
+/* Whether text s holds no control character (C0, DEL, C1); with prose set, tab, line feed and
+ * carriage return are allowed. */
+int assessment_text_ok(const char *s, int prose);
 
 /* Dumps with the project's number format (so 55.2 prints as 55.2, not 55.200000000000003).
  * Returns malloc'd text the caller frees. */

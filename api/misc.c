@@ -1,6 +1,6 @@
 /*
- * misc.c: the endpoints that are not one role's: POST /score, /compare, /export,
- * /methodology, /openapi.json, /healthz and /metrics.
+ * misc.c: the endpoints that are not one role's: POST /score, /compare, /methodology,
+ * /openapi.json, /healthz and /metrics (/export is export.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +47,67 @@ out:
 
 #define COMPARE_MAX 10
 
+/* One role of a compare list, by slug or alias: 0 with its score block appended to out, or
+ * non-zero with rs filled. */
+static int compare_one(struct api_request *rq, struct api_response *rs, const char *slug,
+		       json_t *out)
+{
+	struct store_role r;
+	char *target = NULL;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = store_role_get(rq->api->store, slug, &r);
+	if (rc == RC_OK && r.archived) {
+		store_role_release(&r);
+		rc = RC_NOTFOUND;
+	}
+	if (rc == RC_NOTFOUND && store_alias_resolve(rq->api->store, slug, &target) == RC_OK) {
+		rc = store_role_get(rq->api->store, target, &r);
+		free(target);
+	}
+	if (rc) {
+		char detail[160];
+
+		snprintf(detail, sizeof(detail), "no role has the slug \"%.100s\"", slug);
+		api_problem(rs, rc == RC_NOTFOUND ? 404 : 500, rc == RC_NOTFOUND ? "not-found" : "internal",
+			    rc == RC_NOTFOUND ? "Not found" : "Internal error", detail);
+		return rc;
+	}
+	json_array_append_new(out, json_loads(r.score_json, 0, NULL));
+	store_role_release(&r);
+	return RC_OK;
+}
+
+/* The next element of a comma list at *p, spaces around it dropped, into out (cut to fit);
+ * *p moves past it. Returns its length, or -1 once the list is used up. */
+static int list_next(const char **p, char *out, size_t outlen)
+{
+	const char *s = *p, *end;
+	size_t len;
+
+	if (!s)
+		return -1;
+	end = strchr(s, ',');
+	*p = end ? end + 1 : NULL;
+	if (!end)
+		end = s + strlen(s);
+	while (s < end && *s == ' ')
+		s++;
+	len = (size_t)(end - s);
+	while (len && s[len - 1] == ' ')
+		len--;
+	snprintf(out, outlen, "%.*s", (int)(len < outlen ? len : outlen - 1), s);
+	return (int)len;
+}
+
 int api_compare(struct api_request *rq, struct api_response *rs)
 {
-	const char *list = rq->query(rq->ctx, "roles");
+	const char *list = rq->query(rq->ctx, "roles"), *p;
 	struct scoring_errors errs;
 	json_t *out = NULL;
-	char *copy = NULL, *p, *save = NULL, *tok;
-	int n = 0;
+	char slug[128];
+	int n = 0, len;
 
 	scoring_errors_init(&errs);
 	if (!list || !*list) {
@@ -62,149 +116,31 @@ int api_compare(struct api_request *rq, struct api_response *rs)
 		api_problem_errors(rs, &errs);
 		return API_DONE;
 	}
-	copy = strdup(list);
-	out = json_array();
-	for (p = copy; (tok = strtok_r(p, ",", &save)); p = NULL) {
-		struct store_role r;
-		char *target = NULL;
-		const char *slug = tok;
-		int rc;
-
-		while (*slug == ' ')
-			slug++;
-		if (++n > COMPARE_MAX)
+	/* The whole list is checked before any role is looked up: "a,,b" and "a," hold an empty
+	 * slug, which makes the list malformed (422), not a role that does not exist (404). */
+	for (p = list; (len = list_next(&p, slug, sizeof(slug))) >= 0;) {
+		n++;
+		if (!len) {
+			scoring_errors_add(&errs, "roles", "slug %d of the list is empty; separate one "
+					   "to %d slugs by single commas", n, COMPARE_MAX);
 			break;
-		memset(&r, 0, sizeof(r));
-		rc = store_role_get(rq->api->store, slug, &r);
-		if (rc == RC_OK && r.archived) {
-			store_role_release(&r);
-			rc = RC_NOTFOUND;
 		}
-		if (rc == RC_NOTFOUND && store_alias_resolve(rq->api->store, slug, &target) == RC_OK) {
-			rc = store_role_get(rq->api->store, target, &r);
-			free(target);
-		}
-		if (rc) {
-			char detail[160];
-
-			snprintf(detail, sizeof(detail), "no role has the slug \"%.100s\"", slug);
-			api_problem(rs, rc == RC_NOTFOUND ? 404 : 500,
-				    rc == RC_NOTFOUND ? "not-found" : "internal",
-				    rc == RC_NOTFOUND ? "Not found" : "Internal error", detail);
-			goto out;
-		}
-		json_array_append_new(out, json_loads(r.score_json, 0, NULL));
-		store_role_release(&r);
 	}
-	if (n < 1 || n > COMPARE_MAX) {
+	if (!errs.n && n > COMPARE_MAX)
 		scoring_errors_add(&errs, "roles", "must name one to %d slugs separated by commas",
 				   COMPARE_MAX);
+	if (errs.n) {
 		api_problem_errors(rs, &errs);
-		goto out;
+		return API_DONE;
 	}
+	out = json_array();
+	for (p = list; list_next(&p, slug, sizeof(slug)) >= 0;)
+		if (compare_one(rq, rs, slug, out))
+			goto out;
 	api_json(rs, 200, json_pack("{s:O}", "roles", out));
 	api_cacheable(rq, rs);
 out:
 	json_decref(out);
-	free(copy);
-	return API_DONE;
-}
-
-struct export_ctx {
-	struct buf *out;
-	int csv;
-	int rc;
-};
-
-/* A CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
-static void csv_field(struct buf *b, const char *s, int last)
-{
-	const char *p;
-
-	if (!s)
-		s = "";
-	if (strpbrk(s, ",\"\r\n")) {
-		buf_addc(b, '"');
-		for (p = s; *p; p++) {
-			if (*p == '"')
-				buf_addc(b, '"');
-			buf_addc(b, *p);
-		}
-		buf_addc(b, '"');
-	} else {
-		buf_adds(b, s);
-	}
-	buf_addc(b, last ? '\n' : ',');
-}
-
-static int export_row(void *ctx, const struct store_role *r)
-{
-	struct export_ctx *c = ctx;
-	json_t *role = json_loads(r->role_json, 0, NULL);
-	char num[32];
-
-	if (!role) {
-		c->rc = RC_IO;
-		return 1;
-	}
-	if (c->csv) {
-		csv_field(c->out, r->slug, 0);
-		csv_field(c->out, r->title, 0);
-		csv_field(c->out, json_string_value(json_object_get(role, "category")), 0);
-		csv_field(c->out, json_string_value(json_object_get(role, "seniority")), 0);
-		snprintf(num, sizeof(num), "%.1f", r->score);
-		csv_field(c->out, num, 0);
-		csv_field(c->out, r->zone, 0);
-		csv_field(c->out, r->label, 0);
-		snprintf(num, sizeof(num), "%d", r->revision);
-		csv_field(c->out, num, 0);
-		csv_field(c->out, r->updated_at, 1);
-	} else {
-		char *line;
-
-		json_object_set_new(role, "score", json_loads(r->score_json, 0, NULL));
-		json_object_set_new(role, "revision", json_integer(r->revision));
-		json_object_set_new(role, "updated_at", json_string(r->updated_at ? r->updated_at : ""));
-		line = assessment_dumps(role);
-		if (!line || buf_adds(c->out, line) || buf_addc(c->out, '\n'))
-			c->rc = RC_TOOLARGE;
-		free(line);
-	}
-	json_decref(role);
-	return c->rc ? 1 : 0;
-}
-
-int api_export(struct api_request *rq, struct api_response *rs)
-{
-	const char *format = rq->query(rq->ctx, "format");
-	struct export_ctx c;
-	int rc;
-
-	c.out = &rs->body;
-	c.rc = 0;
-	c.csv = format && !strcmp(format, "csv");
-	if (format && !c.csv && strcmp(format, "ndjson")) {
-		struct scoring_errors errs;
-
-		scoring_errors_init(&errs);
-		scoring_errors_add(&errs, "format", "must be ndjson or csv");
-		api_problem_errors(rs, &errs);
-		return API_DONE;
-	}
-	buf_reset(&rs->body);
-	if (c.csv)
-		buf_adds(&rs->body, "slug,title,category,seniority,score,zone,label,revision,updated_at\n");
-	rc = store_roles_each(rq->api->store, export_row, &c);
-	if (rc || c.rc) {
-		buf_reset(&rs->body);
-		api_problem_rc(rs, rc ? rc : c.rc, NULL);
-		return API_DONE;
-	}
-	rs->status = 200;
-	rs->content_type = c.csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
-	api_header(rs, "Content-Disposition",
-		   c.csv ? "inline; filename=\"aijri-roles.csv\"" : "inline; filename=\"aijri-roles.ndjson\"");
-	api_cacheable(rq, rs);
 	return API_DONE;
 }
 

@@ -73,6 +73,37 @@ int api_role_load(struct api_request *rq, struct api_response *rs, struct store_
 	return rc;
 }
 
+/*
+ * load_role for the history: an archived role's revisions stay readable (the last one says
+ * who archived it and when), while its other reads answer 404. Aliases and unknown slugs as
+ * load_role.
+ */
+static int load_history(struct api_request *rq, struct api_response *rs, struct store_role *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (store_role_get(rq->api->store, param_slug(rq), r) == RC_OK)
+		return RC_OK;
+	store_role_release(r);
+	return api_role_load(rq, rs, r);
+}
+
+/* A revision number as a path segment: 1, 2, ... in plain decimal digits, no sign, no
+ * leading zero, so that one revision has one URL (and one cache entry). 0 if not one. */
+static long revision_number(const char *s)
+{
+	long n = 0;
+	const char *p;
+
+	if (!s || *s < '1' || *s > '9')
+		return 0;
+	for (p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || n > 100000000)
+			return 0;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
 static json_t *loads(const char *text)
 {
 	return text ? json_loads(text, 0, NULL) : NULL;
@@ -352,7 +383,7 @@ int api_roles_revisions(struct api_request *rq, struct api_response *rs)
 
 	if (api_page(rq, rs, &limit, &offset))
 		return API_DONE;
-	if (api_role_load(rq, rs, &r))
+	if (load_history(rq, rs, &r))
 		return API_DONE;
 	if (api_etag(rq, rs, r.revision))
 		goto out;
@@ -374,16 +405,16 @@ int api_roles_revision(struct api_request *rq, struct api_response *rs)
 {
 	struct store_role r;
 	struct store_revision rev;
-	char *end;
-	long n = strtol(rq->params[1], &end, 10);
+	long n = revision_number(rq->params[1]);
 	json_t *v, *role;
 	int rc;
 
 	api_header(rs, "Vary", "Accept");
-	if (api_role_load(rq, rs, &r))
+	if (load_history(rq, rs, &r))
 		return API_DONE;
-	if (*end || end == rq->params[1] || n < 1 || n > 1000000000) {
-		api_problem(rs, 404, "not-found", "Not found", "revisions are numbered from 1");
+	if (!n) {
+		api_problem(rs, 404, "not-found", "Not found",
+			    "revisions are numbered 1, 2, 3, ... (digits only, no leading zero)");
 		goto out;
 	}
 	memset(&rev, 0, sizeof(rev));
@@ -460,6 +491,10 @@ static int take_reason(json_t *body, char **reason, struct scoring_errors *errs)
 		goto out;
 	if (!json_is_string(r) || json_string_length(r) > 1000)
 		scoring_errors_add(errs, "reason", "must be a string of at most 1000 characters");
+	else if (!assessment_text_ok(json_string_value(r), 1) ||
+		 strlen(json_string_value(r)) != json_string_length(r))
+		scoring_errors_add(errs, "reason", "must not contain control characters "
+				   "(tab and line breaks are allowed)");
 	else
 		*reason = strdup(json_string_value(r));
 out:
@@ -673,8 +708,6 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	rc = api_webhooks_queue_revision(tx, op->slug, title, prev, &ev_cur, reason);
 	if (rc)
 		goto out;
-	if (op->actor)
-		store_tx_token_touch(tx, op->actor);
 	score_changed = !prev || fabs(prev->score - res.published.score) > 1e-9;
 	if (op->kind == W_CREATE) {
 		op->result = role_repr(role_text, score_text, revision, now, now);
@@ -853,7 +886,7 @@ static int update_job(struct store_tx *tx, void *arg)
 		goto out;
 	}
 	if (op->kind == W_ARCHIVE) {
-		rc = store_tx_role_archive(tx, op->slug);
+		rc = store_tx_role_archive(tx, op->slug, op->actor);
 		wcache_drop(op->api, op->slug);
 		goto out;
 	}
@@ -868,10 +901,9 @@ static int update_job(struct store_tx *tx, void *arg)
 		if (slug && (!json_is_string(slug) || strcmp(json_string_value(slug), op->slug)))
 			scoring_errors_add(&op->errs, "slug", "must be the slug of the path, \"%s\"",
 					   op->slug);
-		json_object_del(op->body, "slug");
+		/* The path's slug, so that the reader can refuse an alias equal to it. */
+		json_object_set_new(op->body, "slug", json_string(op->slug));
 		rc = assessment_read_role(op->body, 0, &in, &new_role, &op->errs);
-		if (!rc && !op->errs.n)
-			json_object_set_new(new_role, "slug", json_string(op->slug));
 	} else {
 		rc = read_part_write(op, cur_role, &in, &new_role, &reason);
 	}

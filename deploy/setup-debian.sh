@@ -7,7 +7,8 @@ set -euo pipefail
 pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
       libcurl4-openssl-dev libssl-dev libcmark-dev ca-certificates)
 if [ "${1:-}" = "--test" ]; then
-	pkgs+=(python3 sqlite3 curl clang libclang-rt-14-dev valgrind wrk nginx-light systemd)
+	pkgs+=(python3 sqlite3 curl clang libclang-rt-14-dev valgrind wrk nginx-light systemd
+	       prometheus)
 	# The browser tests: Debian's chromium (headless), fonts to render the pages with, and a
 	# feed parser for the Atom feeds.
 	pkgs+=(chromium fonts-dejavu-core fonts-liberation python3-feedparser)

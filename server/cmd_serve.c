@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "api/api.h"
 #include "server/commands.h"
@@ -18,6 +19,43 @@
 
 #define DEFAULT_DATA "data/edge-ai-engineer.json"
 #define DRAIN_MS 15000
+
+/* Descriptors the server needs besides its connections: the database and its -wal, -shm
+ * and export files, one SQLite connection per thread, the listening socket, epoll, logs,
+ * and webhook deliveries (up to webhook-concurrency sockets). */
+#define FD_RESERVE 128
+
+/*
+ * Every connection is a descriptor, so the open-file limit bounds the connection limit. The
+ * soft limit is raised to the hard one (systemd's default soft limit is 1024, its hard limit
+ * 524288); a --max-connections the hard limit cannot hold is lowered to what it can, said in
+ * the log.
+ */
+static void fit_fd_limit(struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)cfg->max_connections + 256 + FD_RESERVE +
+		      (rlim_t)cfg->webhook_concurrency;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < need) {
+		rlim_t room = rl.rlim_cur - 256 - FD_RESERVE - (rlim_t)cfg->webhook_concurrency;
+		int max = rl.rlim_cur > 256 + FD_RESERVE + (rlim_t)cfg->webhook_concurrency + 16
+				  ? (int)room : 16;
+
+		log_msg("max-connections %d needs %llu open files and the limit is %llu: "
+			"using max-connections %d (raise LimitNOFILE / ulimit -n)",
+			cfg->max_connections, (unsigned long long)need,
+			(unsigned long long)rl.rlim_cur, max);
+		cfg->max_connections = max;
+	}
+}
 
 /* An empty database gets the embedded default data as revision 1 of its role. */
 static int seed_if_empty(struct store *s, struct api *a)
@@ -93,6 +131,7 @@ int cmd_serve(int argc, char **argv)
 		log_msg("cannot load the default data: %s", rc_str(rc));
 		goto out;
 	}
+	fit_fd_limit(&cfg);
 	h = http_start(a, &cfg);
 	if (!h)
 		goto out;

@@ -18,6 +18,8 @@ struct config {
 	int allow_private_webhooks;
 	int threads;              /* HTTP worker threads; 0 = number of cores */
 	int max_connections;
+	int max_connections_per_address; /* 0: no per-address limit */
+	int cache_mb;             /* the response cache's bound, MiB */
 	int connection_timeout;   /* seconds of idleness before a connection is closed */
 	char log_format[8];       /* "text" or "json" */
 	char retry_schedule[512]; /* comma list of seconds */

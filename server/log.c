@@ -121,17 +121,56 @@ static struct log_buf *my_buf(void)
 	return mine;
 }
 
-/* Appends s as the inside of a JSON string. */
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 if the bytes there are not
+ * one (a stray continuation byte, a truncated or overlong sequence, a surrogate, or a code
+ * point past U+10FFFF). */
+static int utf8_len(const unsigned char *s)
+{
+	unsigned cp;
+	int n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+/* Appends s as the inside of a JSON string. A request line is bytes, not text: whatever is
+ * not valid UTF-8 becomes U+FFFD, so that every log line stays valid JSON. */
 static void json_escape(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			buf_addc(b, '\\'), buf_addc(b, (char)c);
-		else if (c < 0x20)
-			buf_addf(b, "\\u%04x", c);
-		else
-			buf_addc(b, (char)c);
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n = utf8_len(p);
+
+		if (!n) {
+			buf_adds(b, "\\ufffd");
+			p++;
+		} else if (*p == '"' || *p == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, (char)*p++);
+		} else if (*p < 0x20) {
+			buf_addf(b, "\\u%04x", *p++);
+		} else {
+			buf_add(b, p, (size_t)n);
+			p += n;
+		}
 	}
 }
 

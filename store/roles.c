@@ -68,8 +68,16 @@ static const char SQL_REV_INSERT[] =
 	"INSERT INTO revisions (role_id, revision, role_json, score_json, score, zone, label,"
 	" reason, changed_json, actor, created_at)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, '[]'), ?10, ?11)";
+/* An archive is a revision of its own: the last one's body and score again, with who and
+ * when, so that the history says who archived the role. */
+static const char SQL_REV_ARCHIVE[] =
+	"INSERT INTO revisions (role_id, revision, role_json, score_json, score, zone, label,"
+	" reason, changed_json, actor, created_at)"
+	" SELECT role_id, revision + 1, role_json, score_json, score, zone, label,"
+	" 'archived', '[\"archived\"]', ?3, ?4 FROM revisions WHERE role_id = ?1 AND revision = ?2";
 static const char SQL_ROLE_ARCHIVE[] =
-	"UPDATE roles SET archived = 1, updated_at = ?2 WHERE slug = ?1 AND archived = 0";
+	"UPDATE roles SET archived = 1, revision = revision + 1, updated_at = ?2"
+	" WHERE id = ?1 AND archived = 0";
 
 void store_role_release(struct store_role *r)
 {
@@ -574,7 +582,7 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 	return RC_OK;
 }
 
-int store_tx_role_archive(struct store_tx *tx, const char *slug)
+int store_tx_role_archive(struct store_tx *tx, const char *slug, const char *actor)
 {
 	struct store_conn *c = tx->conn;
 	struct store_role_head head;
@@ -586,10 +594,23 @@ int store_tx_role_archive(struct store_tx *tx, const char *slug)
 		return rc;
 	if (head.archived)
 		return RC_NOTFOUND;
+	st = store_stmt(c, SQL_REV_ARCHIVE);
+	if (!st)
+		return RC_IO;
+	sqlite3_bind_int64(st, 1, head.id);
+	sqlite3_bind_int(st, 2, head.revision);
+	store_bind_text(st, 3, actor);
+	store_bind_text(st, 4, tx->now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_rc(c, rc);
+	if (sqlite3_changes(c->db) != 1)
+		return RC_IO;
 	st = store_stmt(c, SQL_ROLE_ARCHIVE);
 	if (!st)
 		return RC_IO;
-	store_bind_text(st, 1, slug);
+	sqlite3_bind_int64(st, 1, head.id);
 	store_bind_text(st, 2, tx->now);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);

@@ -18,12 +18,9 @@
 
 /* The writer takes at most this many queued jobs into one transaction. */
 #define STORE_BATCH_MAX 256
-/* A PASSIVE checkpoint once the WAL holds this many pages, and a second after any commit, so
- * that the WAL cannot grow without bound. Checkpoints run on a thread and a connection of
- * their own: copying pages back into the database never holds up the writer, whose commits
- * they would otherwise follow (SQLite's automatic checkpoint runs inside the committing call). */
-#define STORE_CKPT_PAGES 1000
-#define STORE_CKPT_MS 1000
+/* The writer's backstop: whenever SQLite starts the WAL over by itself, the file is cut back
+ * to this size (the checkpointer, checkpoint.c, cuts it to zero). */
+#define STORE_WAL_LIMIT_BYTES (4 << 20)
 #define STORE_BUSY_MS 5000
 
 struct store_job {
@@ -72,13 +69,7 @@ struct store {
 	size_t n_touched, cap_touched;
 	int touched_all;
 
-	pthread_t ckpt;      /* the checkpointer thread */
-	int ckpt_running;
-	pthread_mutex_t ckpt_mu; /* guards the three below */
-	pthread_cond_t ckpt_cond;
-	int ckpt_due;        /* the WAL passed STORE_CKPT_PAGES */
-	int ckpt_dirty;      /* a commit since the last checkpoint */
-	int ckpt_stop;
+	struct checkpointer *ckpt;
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -389,14 +380,6 @@ static void reset_all(struct store_conn *c)
 		sqlite3_reset(c->cache[i].st);
 }
 
-static void passive_checkpoint(sqlite3 *db)
-{
-	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		fprintf(stderr, "aijri: store: checkpoint: %s\n", sqlite3_errmsg(db));
-}
-
 /* Runs one batch in one transaction; sets each job's rc. Returns 1 if it committed a change. */
 static int run_batch(struct store *s, struct store_job *jobs, int *events)
 {
@@ -509,7 +492,9 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 
 		events = 0;
+		checkpointer_batch_begin(s->ckpt);
 		changed = run_batch(s, batch, &events);
+		checkpointer_batch_end(s->ckpt);
 		if (changed && hook)
 			hook(hook_ctx);
 		if (events)
@@ -525,54 +510,15 @@ static void *writer_main(void *arg)
 }
 
 /* SQLite calls this after each commit of the writer's connection with the WAL's size in
- * pages (it replaces the automatic checkpoint). */
-static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
+ * frames (it replaces the automatic checkpoint). */
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
 {
 	struct store *s = ctx;
 
 	(void)db;
 	(void)name;
-	pthread_mutex_lock(&s->ckpt_mu);
-	s->ckpt_dirty = 1;
-	if (pages >= STORE_CKPT_PAGES && !s->ckpt_due) {
-		s->ckpt_due = 1;
-		pthread_cond_signal(&s->ckpt_cond);
-	}
-	pthread_mutex_unlock(&s->ckpt_mu);
+	checkpointer_committed(s->ckpt, frames);
 	return SQLITE_OK;
-}
-
-static void *ckpt_main(void *arg)
-{
-	struct store *s = arg;
-	struct timespec ts;
-	char err[256];
-	sqlite3 *db = NULL;
-	int stop;
-
-	if (conn_open(s->path, SQLITE_OPEN_READWRITE, &db, err, sizeof(err))) {
-		fprintf(stderr, "aijri: store: checkpointer: %s\n", err);
-		return NULL;
-	}
-	for (;;) {
-		pthread_mutex_lock(&s->ckpt_mu);
-		while (!s->ckpt_stop && !s->ckpt_due) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += STORE_CKPT_MS / 1000;
-			if (pthread_cond_timedwait(&s->ckpt_cond, &s->ckpt_mu, &ts) == ETIMEDOUT &&
-			    s->ckpt_dirty)
-				break;
-		}
-		stop = s->ckpt_stop;
-		s->ckpt_due = 0;
-		s->ckpt_dirty = 0;
-		pthread_mutex_unlock(&s->ckpt_mu);
-		if (stop)
-			break;
-		passive_checkpoint(db);
-	}
-	sqlite3_close_v2(db);
-	return NULL;
 }
 
 static int enqueue(struct store *s, store_job_fn fn, void *arg, store_done_fn done, void *done_arg)
@@ -688,8 +634,6 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_mutex_init(&s->outbox_mu, NULL);
 	cond_init_monotonic(&s->outbox_cond);
-	pthread_mutex_init(&s->ckpt_mu, NULL);
-	cond_init_monotonic(&s->ckpt_cond);
 	s->cat = catalog_new();
 	if (!s->cat) {
 		snprintf(err, errlen, "out of memory");
@@ -735,13 +679,19 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	rc = migrate(s, err, errlen);
 	if (rc)
 		goto fail;
-	sqlite3_wal_hook(db, wal_hook, s);
-	if (pthread_create(&s->ckpt, NULL, ckpt_main, s)) {
+	{
+		char limit[64];
+
+		snprintf(limit, sizeof(limit), "PRAGMA journal_size_limit = %d", STORE_WAL_LIMIT_BYTES);
+		sqlite3_exec(db, limit, NULL, NULL, NULL);
+	}
+	s->ckpt = checkpointer_start(path);
+	if (!s->ckpt) {
 		snprintf(err, errlen, "cannot start the checkpointer thread");
 		rc = RC_IO;
 		goto fail;
 	}
-	s->ckpt_running = 1;
+	sqlite3_wal_hook(db, wal_hook, s);
 	if (pthread_create(&s->writer, NULL, writer_main, s)) {
 		snprintf(err, errlen, "cannot start the writer thread");
 		rc = RC_IO;
@@ -771,13 +721,8 @@ void store_free(struct store *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
 	}
-	if (s->ckpt_running) {
-		pthread_mutex_lock(&s->ckpt_mu);
-		s->ckpt_stop = 1;
-		pthread_cond_signal(&s->ckpt_cond);
-		pthread_mutex_unlock(&s->ckpt_mu);
-		pthread_join(s->ckpt, NULL);
-	}
+	checkpointer_stop(s->ckpt);
+	s->ckpt = NULL;
 	if (s->reader_key_ok) {
 		/* Deleting the key first means no thread's destructor can run on what we free. */
 		pthread_key_delete(s->reader_key);
@@ -794,8 +739,6 @@ void store_free(struct store *s)
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_mutex_destroy(&s->outbox_mu);
 	pthread_cond_destroy(&s->outbox_cond);
-	pthread_mutex_destroy(&s->ckpt_mu);
-	pthread_cond_destroy(&s->ckpt_cond);
 	catalog_free(s->cat);
 	free(s->touched);
 	free(s->path);
@@ -873,12 +816,22 @@ int store_checkpoint(struct store *s)
 		fprintf(stderr, "aijri: store: %s\n", err);
 		return rc;
 	}
-	rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	/* A connection that has not read the database has no WAL open: its checkpoint would
+	 * copy nothing and still return SQLITE_OK. */
+	rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (rc != SQLITE_OK)
 		fprintf(stderr, "aijri: store: checkpoint: %s\n", sqlite3_errmsg(db));
 	rc = rc == SQLITE_OK ? RC_OK : rc == SQLITE_BUSY ? RC_BUSY : RC_IO;
 	sqlite3_close_v2(db);
 	return rc;
+}
+
+void store_stats(struct store *s, struct store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	checkpointer_stats(s->ckpt, out);
 }
 
 int store_integrity_check(struct store *s, char *err, size_t errlen)

@@ -183,8 +183,10 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w);
 /* Inside a job: RC_CONFLICT if slug is the slug or an alias of any role (archived ones
  * included), else RC_OK. */
 int store_tx_slug_taken(struct store_tx *tx, const char *slug);
-/* Archives (RC_NOTFOUND if none or archived already). Revisions and aliases are kept. */
-int store_tx_role_archive(struct store_tx *tx, const char *slug);
+/* Archives (RC_NOTFOUND if none or archived already): appends a revision that repeats the
+ * last one's body and score, with reason "archived", changed ["archived"] and the actor
+ * (may be NULL), and takes the role out of lists and reads. Revisions and aliases are kept. */
+int store_tx_role_archive(struct store_tx *tx, const char *slug, const char *actor);
 
 /* ---------------------------------------------------------------------------------------
  * API tokens (only SHA-256 hashes are stored)
@@ -208,6 +210,10 @@ int store_tokens_list(struct store *s, int (*row)(void *ctx, const struct store_
 /* Finds the live token with that hash (compared in constant time); *name malloc'd.
  * RC_UNAUTHORIZED if none. */
 int store_token_check(struct store *s, const unsigned char hash[32], char **name);
+/* Records that the token was used now: its last_used_at is written by a job of its own,
+ * queued only when it does not hold this second already (so at most one write a second per
+ * token), and not awaited. Failures are ignored: a use is never refused for them. */
+void store_token_used(struct store *s, const char *name);
 
 /* ---------------------------------------------------------------------------------------
  * Webhooks: subscriptions, events, deliveries (the outbox)
@@ -327,6 +333,25 @@ int store_outbox_wait(struct store *s, int timeout_ms);
 int store_backup(struct store *s, const char *path, char *err, size_t errlen);
 /* Checkpoints the WAL (PASSIVE), so that it cannot grow without bound. */
 int store_checkpoint(struct store *s);
+
+/* What /metrics shows of the database files and the checkpointer (a thread of the store's
+ * own copies the WAL into the database while the server runs; see checkpoint.c). */
+enum store_ckpt_result {
+	STORE_CKPT_COMPLETE, /* every frame of the WAL copied */
+	STORE_CKPT_PARTIAL,  /* readers still on older frames held some back */
+	STORE_CKPT_BUSY,     /* the lock it needed stayed taken */
+	STORE_CKPT_FAILED,
+	STORE_CKPT_RESULTS
+};
+struct store_stats {
+	int64_t db_bytes;           /* the database file */
+	int64_t wal_bytes;          /* its -wal file */
+	uint64_t checkpoints[2][STORE_CKPT_RESULTS]; /* [0] PASSIVE, [1] TRUNCATE */
+	int64_t last_complete_unix; /* when a checkpoint last copied every frame; 0: never */
+	int last_wal_frames;        /* the last checkpoint's frames in the WAL ... */
+	int last_copied_frames;     /* ... and frames copied into the database */
+};
+void store_stats(struct store *s, struct store_stats *out);
 /* Runs PRAGMA integrity_check; 0 when it answers ok. */
 int store_integrity_check(struct store *s, char *err, size_t errlen);
 

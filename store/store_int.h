@@ -76,6 +76,21 @@ void catalog_touched(struct catalog *cat, const int64_t *ids, size_t n, int all)
 int catalog_list(struct catalog *cat, struct store_conn *c, const struct store_role_query *q,
 		 int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total);
 pthread_cond_t *store_outbox_cond(struct store *s);
+
+/* The WAL checkpointer (checkpoint.c): a thread and a connection of its own. */
+struct checkpointer;
+/* Starts it on the database at path (WAL mode already set). NULL on failure. */
+struct checkpointer *checkpointer_start(const char *path);
+/* Stops the thread and frees it. NULL ok. */
+void checkpointer_stop(struct checkpointer *c);
+/* The writer's WAL hook: a commit left the WAL at wal_frames frames. */
+void checkpointer_committed(struct checkpointer *c, int wal_frames);
+/* The writer brackets each batch with these: between two batches it waits while a TRUNCATE
+ * checkpoint runs. */
+void checkpointer_batch_begin(struct checkpointer *c);
+void checkpointer_batch_end(struct checkpointer *c);
+/* Fills the file sizes and checkpoint figures of out. */
+void checkpointer_stats(struct checkpointer *c, struct store_stats *out);
 int *store_outbox_flag(struct store *s);
 
 #endif

@@ -20,6 +20,7 @@ static const char SQL_TOKEN_TOUCH[] =
 static const char SQL_TOKEN_LIST[] =
 	"SELECT name, created_at, last_used_at, revoked_at FROM tokens ORDER BY name";
 static const char SQL_TOKEN_LIVE[] = "SELECT name, hash FROM tokens WHERE revoked_at IS NULL";
+static const char SQL_TOKEN_LAST_USED[] = "SELECT last_used_at FROM tokens WHERE name = ?1";
 
 void store_token_release(struct store_token *t)
 {
@@ -62,7 +63,9 @@ int store_tx_token_create(struct store_tx *tx, const char *name, const unsigned 
 	return RC_OK;
 }
 
-static int token_update(struct store_tx *tx, const char *sql, const char *name)
+/* changes_data: whether the update is one that cached answers could show (a revocation is;
+ * last_used_at is shown by no answer, and must not make the server drop its caches). */
+static int token_update(struct store_tx *tx, const char *sql, const char *name, int changes_data)
 {
 	struct store_conn *c = tx->conn;
 	sqlite3_stmt *st = store_stmt(c, sql);
@@ -78,19 +81,20 @@ static int token_update(struct store_tx *tx, const char *sql, const char *name)
 		return store_sqlite_rc(c, rc);
 	if (sqlite3_changes(c->db) == 0)
 		return RC_NOTFOUND;
-	tx->changed = 1;
+	if (changes_data)
+		tx->changed = 1;
 	return RC_OK;
 }
 
 int store_tx_token_revoke(struct store_tx *tx, const char *name)
 {
-	return token_update(tx, SQL_TOKEN_REVOKE, name);
+	return token_update(tx, SQL_TOKEN_REVOKE, name, 1);
 }
 
 int store_tx_token_touch(struct store_tx *tx, const char *name)
 {
 	sqlite3_stmt *st;
-	int rc = token_update(tx, SQL_TOKEN_TOUCH, name);
+	int rc = token_update(tx, SQL_TOKEN_TOUCH, name, 0);
 
 	if (rc != RC_NOTFOUND)
 		return rc;
@@ -102,6 +106,40 @@ int store_tx_token_touch(struct store_tx *tx, const char *name)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? RC_OK : rc == SQLITE_DONE ? RC_NOTFOUND : store_sqlite_rc(tx->conn, rc);
+}
+
+static int touch_job(struct store_tx *tx, void *arg)
+{
+	return store_tx_token_touch(tx, arg);
+}
+
+static void touch_done(void *arg, int rc)
+{
+	(void)rc;
+	free(arg);
+}
+
+void store_token_used(struct store *s, const char *name)
+{
+	struct store_conn *c = store_reader(s);
+	sqlite3_stmt *st;
+	char now[CLOCK_ISO_LEN], *copy;
+	int same = 0;
+
+	if (!c || !(st = store_stmt(c, SQL_TOKEN_LAST_USED)))
+		return;
+	clock_iso_now(now);
+	store_bind_text(st, 1, name);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		same = t && !strcmp((const char *)t, now);
+	}
+	sqlite3_reset(st);
+	/* At most one write a second per token, whatever the request rate. */
+	if (same || !(copy = strdup(name)))
+		return;
+	if (store_write_async(s, touch_job, copy, touch_done))
+		free(copy);
 }
 
 int store_tokens_list(struct store *s, int (*row)(void *ctx, const struct store_token *t), void *ctx)

@@ -14,6 +14,7 @@
 #include "store/store.h"
 #include "tests/unit/harness.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 
 static char tmpdir[64];
@@ -611,7 +612,7 @@ static const char *list(struct store *s, const struct store_role_query *q, int *
 
 static int archive_job(struct store_tx *tx, void *p)
 {
-	return store_tx_role_archive(tx, p);
+	return store_tx_role_archive(tx, p, "archiver");
 }
 
 static void test_list(void)
@@ -682,7 +683,20 @@ static void test_list(void)
 	CHECK_STR(list(s, &q, &total), "zz-analyst,dancer,edge");
 	CHECK_INT(store_role_get(s, "baker", &r), 0);
 	CHECK_INT(r.archived, 1);
+	/* The archive is a revision of its own: who, when, and the body and score it ended on. */
+	CHECK_INT(r.revision, 2);
 	store_role_release(&r);
+	{
+		struct store_revision rev;
+
+		CHECK_INT(store_revision_get(s, "baker", 2, &rev), 0);
+		CHECK_STR(rev.actor, "archiver");
+		CHECK_STR(rev.reason, "archived");
+		CHECK_STR(rev.changed_json, "[\"archived\"]");
+		CHECK_NEAR(rev.score, 55.5, 1e-9);
+		CHECK(rev.role_json && strstr(rev.role_json, "\"slug\":\"baker\""), "archive body");
+		store_revision_release(&rev);
+	}
 	CHECK_INT(store_role_count_all(s, &count), 0);
 	CHECK_INT(count, 6);
 	CHECK_INT(write_role(s, "baker", "Baker", 1, "red", 1), RC_CONFLICT);
@@ -1028,6 +1042,83 @@ static void test_backup(void)
 	store_free(c);
 }
 
+/* A write of a role whose body is big: every commit adds a few dozen WAL frames. */
+struct big_arg {
+	int create;
+	char *body;
+};
+
+static int big_job(struct store_tx *tx, void *p)
+{
+	struct big_arg *a = p;
+	struct store_role_write w;
+	struct store_role_head head;
+
+	memset(&w, 0, sizeof(w));
+	w.revision = 1;
+	if (!a->create) {
+		if (store_tx_role_head(tx, "big", &head))
+			return RC_IO;
+		w.revision = head.revision + 1;
+	}
+	w.slug = "big";
+	w.title = "Big";
+	w.role_json = a->body;
+	w.score_json = "{\"score\":1}";
+	w.score = 1;
+	w.zone = "red";
+	w.label = "Red (Declining)";
+	w.changed_json = "[]";
+	return a->create ? store_tx_role_create(tx, &w) : store_tx_role_update(tx, &w);
+}
+
+/* The checkpointer copies the WAL into the database while the store runs (its connection
+ * must have read the database for that), and cuts the -wal file to nothing once writes
+ * pause. */
+static void test_checkpoints(void)
+{
+	char path[256];
+	struct store *s = open_new(path, sizeof(path));
+	struct store_stats st;
+	struct big_arg a;
+	int64_t t0;
+	int i, rc = 0;
+
+	if (!s)
+		return;
+	a.body = malloc(65536);
+	if (!a.body)
+		return;
+	for (i = 0; i < 200 && !rc; i++) {
+		/* A different body each time, so that no page is the same as the last one's. */
+		int n = snprintf(a.body, 64, "{\"n\":%d,\"pad\":\"", i);
+
+		memset(a.body + n, 'a' + i % 26, 60000);
+		memcpy(a.body + n + 60000, "\"}", 3);
+		a.create = i == 0;
+		rc = store_write(s, big_job, &a);
+	}
+	CHECK_INT(rc, 0);
+	/* 200 revisions of 60 KB: the database file holds them, not only the WAL. */
+	t0 = clock_mono_ms();
+	do {
+		store_stats(s, &st);
+		if (st.db_bytes > 10 * 1000 * 1000 && st.wal_bytes == 0 &&
+		    st.checkpoints[1][STORE_CKPT_COMPLETE] > 0)
+			break;
+		usleep(20000);
+	} while (clock_mono_ms() - t0 < 15000);
+	CHECK(st.db_bytes > 10 * 1000 * 1000, "database file %lld bytes after 12 MB of revisions",
+	      (long long)st.db_bytes);
+	CHECK(st.wal_bytes == 0, "-wal file %lld bytes once writes paused", (long long)st.wal_bytes);
+	CHECK(st.checkpoints[0][STORE_CKPT_COMPLETE] > 0, "no passive checkpoint copied everything");
+	CHECK(st.checkpoints[1][STORE_CKPT_COMPLETE] > 0, "no truncating checkpoint");
+	CHECK(st.last_complete_unix > 0, "no complete checkpoint time");
+	CHECK_INT(store_integrity_check(s, path, sizeof(path)), 0);
+	free(a.body);
+	store_free(s);
+}
+
 static const struct harness_test tests[] = {
 	{ "migrations", test_migrations },
 	{ "too_new", test_too_new },
@@ -1040,6 +1131,7 @@ static const struct harness_test tests[] = {
 	{ "tokens", test_tokens },
 	{ "concurrency", test_concurrency },
 	{ "backup", test_backup },
+	{ "checkpoints", test_checkpoints },
 	{ NULL, NULL },
 };
 
