@@ -338,6 +338,7 @@ enum rc db_prepare(struct db_conn *c, const char *sql, struct db_stmt **out)
 	enum rc rc = RC_OK;
 
 	db_check_owner(c);
+	c->errmsg[0] = '\0';
 	*out = NULL;
 	len = strlen(sql);
 	if (len > DB_SQL_MAX) {
@@ -366,7 +367,7 @@ enum rc db_prepare(struct db_conn *c, const char *sql, struct db_stmt **out)
 	st->held = 1;
 	*out = st;
 out:
-	if (rc)
+	if (rc && rc != RC_BUSY && rc != RC_UNAVAILABLE)
 		db_log_failure(c, "prepare", rc);
 	return rc;
 }
@@ -503,6 +504,7 @@ enum rc db_each(struct db_stmt *st, db_row_fn fn, void *ctx)
 	int row = 0, started = 0, from_fn = 0;
 
 	db_check_owner(st->c);
+	st->c->errmsg[0] = '\0';
 	st->changes = 0;
 	rc = run_check(st);
 	if (rc)
@@ -589,6 +591,7 @@ enum rc db_script(struct db_conn *c, const char *sql)
 	enum rc rc;
 
 	db_check_owner(c);
+	c->errmsg[0] = '\0';
 	rc = c->db->eng->script(c, sql);
 	if (rc && rc != RC_CONFLICT && rc != RC_BUSY && rc != RC_UNAVAILABLE)
 		db_log_failure(c, "script", rc);

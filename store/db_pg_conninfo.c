@@ -39,11 +39,11 @@ enum rc db_pg_sqlstate_rc(const char *s)
 	return RC_IO;
 }
 
-/* Messages on one line: libpq's end in a newline and may hold several. */
+/* Messages on one line: libpq's end in a newline and may hold several, indented by tabs. */
 void db_pg_one_line(char *s)
 {
 	for (; *s; s++)
-		if (*s == '\n' || *s == '\r')
+		if (*s == '\n' || *s == '\r' || *s == '\t')
 			*s = ' ';
 }
 

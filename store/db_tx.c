@@ -19,6 +19,7 @@ enum rc db_begin(struct db_conn *c, enum db_tx_kind kind)
 	enum rc rc;
 
 	db_check_owner(c);
+	c->errmsg[0] = '\0';
 	if (c->db->eng->in_tx(c)) {
 		DB_ERR(c, "a transaction is open already");
 		rc = RC_INVALID;
@@ -35,6 +36,7 @@ enum rc db_commit(struct db_conn *c)
 	enum rc rc;
 
 	db_check_owner(c);
+	c->errmsg[0] = '\0';
 	rc = c->db->eng->commit(c);
 	if (rc && rc != RC_BUSY && rc != RC_UNAVAILABLE)
 		db_log_failure(c, "commit", rc);
@@ -139,6 +141,7 @@ enum rc db_version_get(struct db_conn *c, int *out)
 	enum rc rc;
 
 	db_check_owner(c);
+	c->errmsg[0] = '\0';
 	*out = 0;
 	rc = c->db->eng->version_get(c, out);
 	if (rc)
@@ -151,6 +154,7 @@ enum rc db_version_set(struct db_conn *c, int v)
 	enum rc rc = RC_INVALID;
 
 	db_check_owner(c);
+	c->errmsg[0] = '\0';
 	if (c->kind != DB_WRITE || !db_in_tx(c) || v < 0)
 		DB_ERR(c, "the schema version is set inside a write transaction, to 0 or more");
 	else
