@@ -964,6 +964,37 @@ static const struct db_case db_cases[] = {
 	{ NULL, NULL },
 };
 
+/* The cases provoke failures the layer logs (a conflict, a bad name, a lost connection): what a
+ * case writes to stderr is kept aside and shown only if the case fails. */
+static FILE *quiet_file;
+static int quiet_saved = -1;
+
+static void quiet_begin(void)
+{
+	fflush(stderr);
+	quiet_file = tmpfile();
+	quiet_saved = quiet_file ? dup(2) : -1;
+	if (quiet_saved >= 0)
+		dup2(fileno(quiet_file), 2);
+}
+
+static void quiet_end(int show)
+{
+	char line[512];
+
+	if (quiet_saved < 0)
+		return;
+	fflush(stderr);
+	dup2(quiet_saved, 2);
+	close(quiet_saved);
+	quiet_saved = -1;
+	rewind(quiet_file);
+	while (show && fgets(line, sizeof(line), quiet_file))
+		fputs(line, stderr);
+	fclose(quiet_file);
+	quiet_file = NULL;
+}
+
 static void run_engine(struct env *e)
 {
 	const struct db_case *k;
@@ -985,8 +1016,10 @@ static void run_engine(struct env *e)
 		snprintf(name, sizeof(name), "%s.%s", e->engine, k->name);
 		harness_current = name;
 		before = harness_failed;
+		quiet_begin();
 		k->fn(e);
 		CHECK_INT(db_in_tx(e->w), 0);
+		quiet_end(harness_failed != before);
 		fprintf(stderr, "%s db.%s\n", harness_failed == before ? "ok  " : "FAIL", name);
 	}
 out:
