@@ -93,7 +93,8 @@ DB_WARN enum rc db_open(const char *where, const struct db_options *opt, struct 
 void db_free(struct db *db);
 /* "sqlite" or "postgresql", for logs and metrics. */
 const char *db_engine_name(const struct db *db);
-/* Where the database is, safe to log: the path, or user@host:port/dbname (never a password). */
+/* Where the database is, safe to log: the path, or postgresql://user@host:port/dbname (never a
+ * password). */
 const char *db_where(const struct db *db);
 /* One of two SQL texts: the first on SQLite, the second on PostgreSQL, for the rare places
  * where the dialects differ (a DDL type, FOR UPDATE SKIP LOCKED). */
