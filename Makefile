@@ -8,7 +8,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
-PKGS     := libmicrohttpd jansson sqlite3 libcurl libcrypto libcmark
+PKGS     := libmicrohttpd jansson sqlite3 libpq libcurl libcrypto libcmark
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread -I. $(shell pkg-config --cflags $(PKGS))

@@ -4,7 +4,7 @@
 #   deploy/setup-debian.sh --test   also what the tests and benchmarks use
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
-pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
+pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
       libcurl4-openssl-dev libssl-dev libcmark-dev ca-certificates)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(python3 sqlite3 curl clang libclang-rt-14-dev valgrind wrk nginx-light systemd
@@ -12,6 +12,10 @@ if [ "${1:-}" = "--test" ]; then
 	# The browser tests: Debian's chromium (headless), fonts to render the pages with, and a
 	# feed parser for the Atom feeds.
 	pkgs+=(chromium fonts-dejavu-core fonts-liberation python3-feedparser)
+	# PostgreSQL's server and psql: the tests start a throwaway cluster of their own
+	# (tests/pg/cluster.sh, on a free port and its own socket directory), so a main cluster
+	# the package may create and start is neither needed nor in the way.
+	pkgs+=(postgresql postgresql-client)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

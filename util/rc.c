@@ -18,6 +18,9 @@ const char *rc_str(int rc)
 	case RC_TOONEW: return "database is newer than this binary";
 	case RC_GONE: return "archived";
 	case RC_UNCHANGED: return "unchanged";
+	case RC_STOP: return "stopped";
+	case RC_UNAVAILABLE: return "database unavailable";
+	case RC_UNSUPPORTED: return "not supported by the database engine";
 	}
 	return "unknown error";
 }

@@ -17,10 +17,15 @@ enum rc {
 	RC_TOOLARGE,     /* a bounded buffer or body is over its limit (413) */
 	RC_NOMEM,        /* allocation failed */
 	RC_IO,           /* the database or the file system failed */
-	RC_BUSY,         /* the database stayed locked past the busy timeout */
+	RC_BUSY,         /* the database stayed locked past the busy timeout, or a transaction lost
+	                  * a race (serialization failure, deadlock): retry the whole transaction */
 	RC_TOONEW,       /* the database was written by a newer aijri */
 	RC_GONE,         /* archived */
 	RC_UNCHANGED,    /* a write that would change nothing (not an error for callers that expect it) */
+	RC_STOP,         /* not an error: a row callback's "enough rows", ending the iteration well */
+	RC_UNAVAILABLE,  /* the database cannot be reached now (connection lost, server shutting
+	                  * down): nothing was done; try again later (503) */
+	RC_UNSUPPORTED,  /* the database engine cannot do this (e.g. notifications on SQLite) */
 };
 
 /* A short English name of the code, for logs. Never NULL. */

@@ -12,7 +12,7 @@ OUT=${1:-build/fuzz}
 mkdir -p "$OUT/obj"
 
 CC=${FUZZ_CC:-clang}
-PKGS="libmicrohttpd jansson sqlite3 libcurl libcrypto libcmark"
+PKGS="libmicrohttpd jansson sqlite3 libpq libcurl libcrypto libcmark"
 # -O1 -g: what libFuzzer's documentation suggests; sanitizers abort on the first report.
 CFLAGS="-std=c11 -D_GNU_SOURCE -pthread -I. -O1 -g -fno-omit-frame-pointer \
  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
