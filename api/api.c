@@ -59,6 +59,11 @@ static const struct route routes[] = {
 	{ "GET", "/roles/{slug}/badge.svg", api_view_badge, NULL, 1 },
 	{ "GET", "/roles/{slug}/history.svg", api_view_history, NULL, 1 },
 	{ "GET", "/roles/{slug}/feed.atom", api_view_feed, NULL, 1 },
+	{ "GET", "/roles/{slug}/neighbours", api_roles_neighbours, NULL, 1 },
+	{ "GET", "/roles/{slug}/what-if", api_view_what_if, NULL, 0 },
+	{ "POST", "/roles/{slug}/what-if", api_roles_what_if, NULL, 0 },
+	{ "GET", "/movers", api_movers, NULL, 1 },
+	{ "GET", "/stats", api_stats, NULL, 1 },
 	{ "POST", "/score", api_score, NULL, 0 },
 	{ "GET", "/compare", api_compare, NULL, 1 },
 	{ "GET", "/export", api_export, NULL, 1 },
@@ -197,13 +202,17 @@ no:
  * reads a parameter its route does not declare gets the value, but its answer is then never
  * cached (see guard_query): a forgotten entry costs speed, never a wrong answer.
  */
+#define LIST_FILTERS "q", "zone", "min_score", "max_score", "soc", "isco", "stale"
 static const struct {
 	const char *pattern;
-	const char *const names[8];
+	const char *const names[12];
 } route_queries[] = {
-	{ "/roles", { "q", "zone", "min_score", "max_score", "sort", "limit", "offset", NULL } },
-	{ "/", { "q", "zone", "min_score", "max_score", "sort", "limit", "offset", NULL } },
+	{ "/roles", { LIST_FILTERS, "sort", "limit", "offset", NULL } },
+	{ "/", { LIST_FILTERS, "sort", "limit", "offset", NULL } },
+	{ "/stats", { LIST_FILTERS, NULL } },
 	{ "/roles/{slug}/revisions", { "limit", "offset", NULL } },
+	{ "/roles/{slug}/neighbours", { "limit", NULL } },
+	{ "/movers", { "since", "until", "limit", NULL } },
 	{ "/compare", { "roles", NULL } },
 	{ "/export", { "format", NULL } },
 };
@@ -247,6 +256,12 @@ struct api *api_new(const struct api_options *o)
 	if (!a)
 		return NULL;
 	a->store = o->store;
+	a->stale_after_days = o->stale_after_days > 0 ? o->stale_after_days : 180;
+	a->idem = api_idem_registry_new();
+	if (!a->idem) {
+		free(a);
+		return NULL;
+	}
 	a->allow_private_webhooks = o->allow_private_webhooks;
 	a->webhook_metrics = o->webhook_metrics;
 	a->webhook_metrics_ctx = o->webhook_metrics_ctx;
@@ -279,6 +294,7 @@ void api_free(struct api *a)
 	for (i = 0; i < API_WCACHE_SLOTS; i++)
 		api_wcache_entry_release(&a->wcache[i]);
 	api_exports_release(a);
+	api_idem_registry_free(a->idem);
 	free(a);
 }
 
@@ -390,6 +406,17 @@ void api_problem(struct api_response *rs, int status, const char *type, const ch
 	problem_send(rs, status, problem_new(status, type, title, detail));
 }
 
+void api_problem_field(struct api_response *rs, int status, const char *type, const char *title,
+		       const char *detail, const char *field, const char *message)
+{
+	json_t *p = problem_new(status, type, title, detail);
+
+	if (p)
+		json_array_append_new(json_object_get(p, "errors"),
+				      json_pack("{s:s, s:s}", "field", field, "message", message));
+	problem_send(rs, status, p);
+}
+
 void api_problem_errors(struct api_response *rs, const struct scoring_errors *errs)
 {
 	json_t *p, *list;
@@ -469,6 +496,9 @@ int api_require_token(struct api_request *rq, struct api_response *rs)
 	unsigned char hash[CRYPTO_SHA256_LEN];
 	char *name = NULL;
 
+	/* Checked already (a write with an Idempotency-Key is checked before its handler). */
+	if (rq->actor)
+		return RC_OK;
 	if (h && !strncasecmp(h, "Bearer ", 7)) {
 		h += 7;
 		while (*h == ' ')
@@ -687,17 +717,9 @@ static int etag_listed(const char *list, const char *etag, int weak_ok)
 	return 0;
 }
 
-int api_etag(struct api_request *rq, struct api_response *rs, int revision)
-{
-	char tag[32];
-
-	snprintf(tag, sizeof(tag), "r%d", revision);
-	return api_etag_tag(rq, rs, tag);
-}
-
 int api_etag_tag(struct api_request *rq, struct api_response *rs, const char *tag)
 {
-	char quoted[72];
+	char quoted[80];
 	const char *inm = rq->header(rq->ctx, "If-None-Match");
 
 	snprintf(quoted, sizeof(quoted), "\"%s\"", tag);
@@ -766,14 +788,64 @@ enum api_repr api_accept(const char *accept)
 		       : API_REPR_JSON;
 }
 
-int api_if_match_ok(const char *if_match, int revision)
+int api_etag(struct api_request *rq, struct api_response *rs, int revision)
+{
+	return api_etag_stale(rq, rs, revision, 0);
+}
+
+int api_etag_stale(struct api_request *rq, struct api_response *rs, int revision, unsigned mask)
+{
+	char tag[40];
+
+	if (mask)
+		snprintf(tag, sizeof(tag), "r%d-s%u", revision, mask);
+	else
+		snprintf(tag, sizeof(tag), "r%d", revision);
+	return api_etag_tag(rq, rs, tag);
+}
+
+/* Whether the If-Match list names a strong tag of the revision: "r3", or a variant of it that
+ * a read view adds to ("r3-s4"). */
+static int if_match_listed(const char *list, int revision)
 {
 	char tag[32];
+	const char *p = list;
+	size_t n;
 
+	n = (size_t)snprintf(tag, sizeof(tag), "\"r%d", revision);
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (!strncmp(p, tag, n) && (p[n] == '"' || p[n] == '-'))
+			return 1;
+		while (*p && *p != ',')
+			p++;
+	}
+	return 0;
+}
+
+int api_if_match_ok(const char *if_match, int revision)
+{
 	if (!if_match || !*if_match)
 		return 1;
-	snprintf(tag, sizeof(tag), "r%d", revision);
-	return etag_listed(if_match, tag, 0);
+	return if_match_listed(if_match, revision);
+}
+
+int64_t api_today(void)
+{
+	return clock_day(time(NULL));
+}
+
+int64_t api_stale_cutoff(struct api *a)
+{
+	return api_today() - a->stale_after_days;
+}
+
+void api_cache_for_today(struct api_response *rs)
+{
+	rs->cache_until = (api_today() + 1) * 86400;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -834,6 +906,7 @@ void api_request_release(struct api_request *rq)
 		free(rq->deferred);
 		rq->deferred = NULL;
 	}
+	api_idem_end(rq);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -976,9 +1049,16 @@ static int run_handler(const struct route *r, struct api_request *rq, struct api
 	return rc;
 }
 
+/* Whether the route is a write that needs a token: those take an Idempotency-Key. The
+ * stateless POSTs (scores, what-if) store nothing and need neither. */
+static int route_writes(const struct route *r)
+{
+	return strcmp(r->method, "GET") && r->fn != api_score && r->fn != api_roles_what_if;
+}
+
 int api_handle(struct api_request *rq, struct api_response *rs)
 {
-	const char *method = rq->method;
+	const char *method = rq->method, *key;
 	size_t i;
 	int rc;
 
@@ -997,7 +1077,7 @@ int api_handle(struct api_request *rq, struct api_response *rs)
 		api_header(rs, "Allow", buf_str(&allow));
 		api_header(rs, "Access-Control-Allow-Methods", buf_str(&allow));
 		api_header(rs, "Access-Control-Allow-Headers",
-			   "Authorization, Content-Type, If-Match, If-None-Match");
+			   "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key");
 		api_header(rs, "Access-Control-Max-Age", "86400");
 		buf_release(&allow);
 		return API_DONE;
@@ -1010,10 +1090,17 @@ int api_handle(struct api_request *rq, struct api_response *rs)
 		if (!route_match(routes[i].pattern, rq->path, rq->params))
 			continue;
 		rq->route = routes[i].pattern;
-		api_header(rs, "Access-Control-Expose-Headers", "ETag, Location, Link");
+		api_header(rs, "Access-Control-Expose-Headers",
+			   "ETag, Location, Link, Idempotent-Replayed");
+		key = route_writes(&routes[i]) ? rq->header(rq->ctx, "Idempotency-Key") : NULL;
+		if (key && api_idem_begin(rq, rs, key))
+			return API_DONE;
 		rc = run_handler(&routes[i], rq, rs);
-		if (rc == API_DEFER)
+		if (rc == API_DEFER) {
+			if (rq->idem)
+				api_idem_wrap(rq);
 			return API_DEFER;
+		}
 		if (rs->cacheable &&
 		    (!routes[i].cacheable || rs->status >= 300 || rq->query_undeclared))
 			rs->cacheable = 0;
@@ -1024,8 +1111,13 @@ int api_handle(struct api_request *rq, struct api_response *rs)
 
 		allow_list(rq->path, &allow);
 		if (allow.len) {
+			struct buf detail = BUF_INIT(640);
+
 			rq->route = route_unmatched;
-			api_problem(rs, 405, "method-not-allowed", "Method not allowed", NULL);
+			buf_addf(&detail, "%s is not a method of this path; Allow lists those that are",
+				 rq->method);
+			api_problem(rs, 405, "method-not-allowed", "Method not allowed", buf_str(&detail));
+			buf_release(&detail);
 			api_header(rs, "Allow", buf_str(&allow));
 		} else {
 			api_problem(rs, 404, "not-found", "Not found", "no such path");
@@ -1177,8 +1269,8 @@ void api_metrics_text(struct api *a, struct buf *out)
 		 (double)atomic_load_explicit(&lat_sum_us, memory_order_relaxed) / 1e6);
 	buf_addf(out, "aijri_http_request_duration_seconds_count %llu\n",
 		 (unsigned long long)atomic_load_explicit(&lat_count, memory_order_relaxed));
-	buf_addf(out, "# HELP aijri_write_generation_total Commits that changed data since start.\n"
-		      "# TYPE aijri_write_generation_total counter\naijri_write_generation_total %llu\n",
+	buf_addf(out, "# HELP aijri_write_commits_total Commits that changed data since start.\n"
+		      "# TYPE aijri_write_commits_total counter\naijri_write_commits_total %llu\n",
 		 (unsigned long long)(api_generation(a) - 1));
 	buf_addf(out, "# HELP aijri_page_builds_total Pages, pictures and feeds rendered (a cached one is "
 		      "served, not rendered again).\n# TYPE aijri_page_builds_total counter\n"

@@ -28,6 +28,7 @@ struct api;
 struct api_options {
 	struct store *store;
 	int allow_private_webhooks;
+	int stale_after_days;  /* an evidence dimension older than this is stale (default 180) */
 	/* Appends Prometheus text of the webhook dispatcher (may be NULL). */
 	void (*webhook_metrics)(void *ctx, struct buf *out);
 	void *webhook_metrics_ctx;
@@ -67,6 +68,8 @@ struct api_request {
 	const char *(*server_query)(void *ctx, const char *name);
 	void *server_ctx;
 	int query_undeclared;
+	/* Set when a write carries an Idempotency-Key (idempotency.c). */
+	struct api_idem *idem;
 };
 
 struct api_header {
@@ -89,6 +92,9 @@ struct api_response {
 	 * api_response_release closes one left behind. -1: none. */
 	int body_fd;
 	uint64_t body_fd_size;
+	/* Unix seconds after which a cacheable answer must not be served again even without a
+	 * write (an answer that depends on the date, such as stale flags); 0: no such time. */
+	int64_t cache_until;
 };
 
 void api_response_init(struct api_response *rs);
@@ -167,6 +173,9 @@ void api_json(struct api_response *rs, int status, json_t *v);
 /* A problem+json body: type is a short slug ("validation-error"), detail may be NULL. */
 void api_problem(struct api_response *rs, int status, const char *type, const char *title,
 		 const char *detail);
+/* The same naming one field at fault in "errors". */
+void api_problem_field(struct api_response *rs, int status, const char *type, const char *title,
+		       const char *detail, const char *field, const char *message);
 /* 422 with every error of errs listed under "errors". */
 void api_problem_errors(struct api_response *rs, const struct scoring_errors *errs);
 /* The problem for an rc (404, 409, 412, 500, ...). */
@@ -193,7 +202,10 @@ json_t *api_list(struct api_request *rq, struct api_response *rs, json_t *items,
 		 int limit, int offset);
 
 /* The deferred-write plumbing: the job runs on the writer thread; finish() runs on the HTTP
- * thread afterwards and fills the response; cleanup(arg) frees arg (may be NULL). */
+ * thread afterwards and fills the response; cleanup(arg) frees arg (may be NULL).
+ * For a write with an Idempotency-Key, finish() runs on the writer thread inside the job
+ * instead, after the job's work and before its commit (the answer is stored with the write):
+ * it must build the answer from what the job left in arg, never read the store. */
 struct api_deferred {
 	store_job_fn job;
 	void *arg;

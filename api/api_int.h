@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "api/assessment.h"
+#include "util/clock.h"
 
 /*
  * The writer's cache of current roles, parsed. A write reads the role it changes from here when
@@ -45,6 +46,8 @@ struct api_export {
 
 struct api {
 	struct store *store;
+	int stale_after_days;
+	struct api_idem_registry *idem; /* the keyed writes in flight (idempotency.c) */
 	struct api_wcache_entry wcache[API_WCACHE_SLOTS];
 	unsigned wcache_next;
 	int allow_private_webhooks;
@@ -77,6 +80,12 @@ int api_roles_override_delete(struct api_request *rq, struct api_response *rs);
 int api_roles_revisions(struct api_request *rq, struct api_response *rs);
 int api_roles_revision(struct api_request *rq, struct api_response *rs);
 
+/* analysis.c */
+int api_movers(struct api_request *rq, struct api_response *rs);
+int api_stats(struct api_request *rq, struct api_response *rs);
+int api_roles_neighbours(struct api_request *rq, struct api_response *rs);
+int api_roles_what_if(struct api_request *rq, struct api_response *rs);
+
 /* misc.c */
 int api_score(struct api_request *rq, struct api_response *rs);
 int api_compare(struct api_request *rq, struct api_response *rs);
@@ -89,11 +98,14 @@ int api_metrics(struct api_request *rq, struct api_response *rs);
 /* Loads the live role named by the path: 0 with *r filled (store_role_release it), or
  * non-zero with rs filled (404, or 308 to the role of an alias). */
 int api_role_load(struct api_request *rq, struct api_response *rs, struct store_role *r);
-/* The query of a list (q, zone, min_score, max_score, sort, limit, offset), checked: 0, or
- * non-zero with rs filled (422 naming the parameter). Its strings point into the request. */
-int api_roles_query(struct api_request *rq, struct api_response *rs, struct store_role_query *q);
-/* A list item, a revision summary: new references. */
-json_t *api_role_item(const struct store_role *r);
+/* The query of a list (the filters of api_role_filters, sort, limit, offset), checked: 0, or
+ * non-zero with rs filled (422 naming the parameter). Its strings point into the request and
+ * into stale_before, which the caller keeps while q is used. */
+int api_roles_query(struct api_request *rq, struct api_response *rs, struct store_role_query *q,
+		    char stale_before[CLOCK_DAY_LEN]);
+/* A list item (its stale flag: an oldest as_of before stale_before), a revision summary: new
+ * references. */
+json_t *api_role_item(const struct store_role *r, const char *stale_before);
 json_t *api_revision_summary(const struct store_revision *r);
 
 /* views.c: the pages, pictures and feeds for people (pages/ renders them). */
@@ -106,6 +118,12 @@ int api_view_favicon(struct api_request *rq, struct api_response *rs);
 int api_view_history(struct api_request *rq, struct api_response *rs);
 int api_view_feed(struct api_request *rq, struct api_response *rs);
 int api_view_feed_all(struct api_request *rq, struct api_response *rs);
+int api_view_what_if(struct api_request *rq, struct api_response *rs);
+/* analysis.c: the what-if of a JSON merge patch over r's current assessment (validated and
+ * scored as any assessment): RC_OK with *answer (a new reference: score block, published,
+ * delta), RC_INVALID with errs naming the fields of the patch, or another rc. */
+int api_what_if_eval(const struct store_role *r, json_t *patch, json_t **answer,
+		     struct scoring_errors *errs);
 
 /* export.c */
 int api_export(struct api_request *rq, struct api_response *rs);
@@ -124,9 +142,41 @@ void api_metrics_text(struct api *a, struct buf *out);
 void api_cacheable(struct api_request *rq, struct api_response *rs);
 /* Sets ETag "r<revision>" and answers 304 (returns 1) when If-None-Match matches. */
 int api_etag(struct api_request *rq, struct api_response *rs, int revision);
-/* The same with any tag (unquoted, e.g. "r3-html"). */
+/* The same for an answer that shows stale flags: "r<revision>-s<mask>" when mask (the stale
+ * dimensions) is not 0, so that the tag changes when a flag does. */
+int api_etag_stale(struct api_request *rq, struct api_response *rs, int revision, unsigned mask);
+/* The same with any tag (unquoted), e.g. one derived from the answer's bytes. */
 int api_etag_tag(struct api_request *rq, struct api_response *rs, const char *tag);
-/* Checks If-Match against the current revision: 0 if absent or matching. */
+/* Checks If-Match against the current revision: 0 if absent or matching. A tag of any
+ * variant of the revision ("r3", "r3-s4") matches it. */
 int api_if_match_ok(const char *if_match, int revision);
+
+/* Today (UTC) as a day number, and the first day whose as_of is not stale. */
+int64_t api_today(void);
+int64_t api_stale_cutoff(struct api *a);
+/* Marks an answer that depends on the date: cached until the end of the day (UTC). */
+void api_cache_for_today(struct api_response *rs);
+/* roles.c: the filters of GET /roles (q, zone, min_score, max_score, soc, isco, stale) into
+ * q (its strings point into rq and stale_before), every broken parameter added to errs. */
+void api_role_filters(struct api_request *rq, struct store_role_query *q, char stale_before[CLOCK_DAY_LEN],
+		      struct scoring_errors *errs);
+/* roles.c: a stored role's body, as a new value, read as the current version of the body
+ * (the codes and as_of of roles stored before those existed filled in). */
+json_t *api_role_loads(const struct store_role *r);
+/* roles.c: the recency view of r's evidence for read views (*view, a new reference) and its
+ * stale mask (bit i: dimension i of the method's order is stale). */
+unsigned api_role_recency(struct api *a, const struct store_role *r, json_t **view);
+
+/* idempotency.c (see api.h: Idempotency-Key) */
+struct api_idem_registry *api_idem_registry_new(void);
+void api_idem_registry_free(struct api_idem_registry *r);
+/* Before a keyed write's handler runs: checks the token and the key, answers a replay (200,
+ * 201... with Idempotent-Replayed), 409 while the key is in flight, 422 on reuse; returns 1
+ * when rs holds that answer, 0 to run the handler. */
+int api_idem_begin(struct api_request *rq, struct api_response *rs, const char *key);
+/* After the handler deferred its job: wraps it, so that its answer is stored with it. */
+void api_idem_wrap(struct api_request *rq);
+/* When the request ends. */
+void api_idem_end(struct api_request *rq);
 
 #endif

@@ -16,9 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/assessment.h"
+#include "api/codes.h"
+#include "api/recency.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/rc.h"
 #include "util/url.h"
 
@@ -267,9 +271,9 @@ static json_t *as_read_sources(json_t *v, const char *field, struct scoring_erro
 	return out;
 }
 
-/* A normalized dimension: {"score", "rationale"[, "sources"]} in that order. Steals the
- * references it is given. */
-static json_t *as_dim_new(json_t *score, json_t *rationale, json_t *sources)
+/* A normalized dimension: {"score", "rationale"[, "sources"[, "as_of"]]} in that order.
+ * Steals the references it is given. */
+static json_t *as_dim_new(json_t *score, json_t *rationale, json_t *sources, json_t *as_of)
 {
 	json_t *o = json_object();
 
@@ -277,15 +281,30 @@ static json_t *as_dim_new(json_t *score, json_t *rationale, json_t *sources)
 	json_object_set_new(o, "rationale", rationale);
 	if (sources)
 		json_object_set_new(o, "sources", sources);
+	if (as_of)
+		json_object_set_new(o, "as_of", as_of);
 	return o;
 }
 
-/* One dimension object {score, rationale[, sources]}; *score is SCORING_UNSET when it could
- * not be read. Returns its normalized form (a new reference). */
+/* An evidence dimension's as_of at base.as_of, when given (NULL otherwise or when broken). */
+static json_t *as_read_dim_as_of(json_t *dim, const char *base, struct scoring_errors *errs)
+{
+	char kf[SCORING_FIELD_LEN];
+	json_t *v = json_object_get(dim, "as_of");
+
+	if (!v)
+		return NULL;
+	as_key_path(kf, sizeof(kf), base, "as_of");
+	return recency_read_as_of(v, kf, clock_day(time(NULL)), errs);
+}
+
+/* One dimension object {score, rationale[, sources, as_of]} (evidence dimensions have
+ * sources and as_of); *score is SCORING_UNSET when it could not be read. Returns its
+ * normalized form (a new reference). */
 static json_t *as_read_dim(json_t *v, const char *field, int with_sources, int *score,
 			   struct scoring_errors *errs)
 {
-	static const char *const keys[] = { "score", "rationale", "sources" };
+	static const char *const keys[] = { "score", "rationale", "sources", "as_of" };
 	char kf[SCORING_FIELD_LEN];
 	const char *rationale = NULL;
 	json_t *sources = NULL, *s;
@@ -293,9 +312,10 @@ static json_t *as_read_dim(json_t *v, const char *field, int with_sources, int *
 	*score = SCORING_UNSET;
 	if (!json_is_object(v)) {
 		scoring_errors_add(errs, field, "must be an object");
-		return as_dim_new(json_null(), json_string(""), with_sources ? json_array() : NULL);
+		return as_dim_new(json_null(), json_string(""), with_sources ? json_array() : NULL,
+				  NULL);
 	}
-	as_known_keys(v, field, keys, with_sources ? 3 : 2, "unknown field", errs);
+	as_known_keys(v, field, keys, with_sources ? 4 : 2, "unknown field", errs);
 	as_key_path(kf, sizeof(kf), field, "score");
 	as_int(json_object_get(v, "score"), kf, score, errs);
 	as_key_path(kf, sizeof(kf), field, "rationale");
@@ -306,7 +326,8 @@ static json_t *as_read_dim(json_t *v, const char *field, int with_sources, int *
 		sources = s ? as_read_sources(s, kf, errs) : json_array();
 	}
 	return as_dim_new(*score == SCORING_UNSET ? json_null() : json_integer(*score),
-			  json_string(rationale ? rationale : ""), sources);
+			  json_string(rationale ? rationale : ""), sources,
+			  with_sources ? as_read_dim_as_of(v, field, errs) : NULL);
 }
 
 /* A fixed set of named dimensions (evidence, barriers, protective), all required. */
@@ -618,7 +639,7 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
 {
 	static const char *const keys[] = { "slug", "title", "aliases", "seniority", "category",
 					    "primary_function", "not_this_role",
-					    "typical_experience", "summary", "seniority_note",
+					    "typical_experience", "codes", "summary", "seniority_note",
 					    "commentary", "sources", "resources", "assessment" };
 	static const char *const descriptive[] = { "seniority", "category", "primary_function",
 						   "not_this_role", "typical_experience" };
@@ -693,6 +714,7 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
 			AS_TEXT_MAX, &s, errs);
 		json_object_set_new(out, descriptive[i], as_str_or_null(s));
 	}
+	json_object_set_new(out, "codes", codes_read(json_object_get(v, "codes"), "codes", errs));
 	for (i = 0; i < AS_N_NARRATIVE; i++)
 		json_object_set_new(out, as_narrative[i].name,
 				    as_read_narrative(&as_narrative[i],
@@ -718,7 +740,7 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
 static void as_merge_evidence(json_t *v, const char *path, json_t *evidence,
 			      struct scoring_input *in, struct scoring_errors *errs)
 {
-	static const char *const keys[] = { "score", "rationale", "sources" };
+	static const char *const keys[] = { "score", "rationale", "sources", "as_of" };
 	char field[SCORING_FIELD_LEN], kf[SCORING_FIELD_LEN];
 	const char *key, *rationale;
 	json_t *dim, *cur, *x, *score_j, *rat_j, *src_j;
@@ -742,7 +764,7 @@ static void as_merge_evidence(json_t *v, const char *path, json_t *evidence,
 			scoring_errors_add(errs, field, "must be an object");
 			continue;
 		}
-		as_known_keys(dim, field, keys, 3, "unknown field", errs);
+		as_known_keys(dim, field, keys, 4, "unknown field", errs);
 		cur = json_object_get(evidence, key);
 		score_j = json_incref(json_object_get(cur, "score"));
 		rat_j = json_incref(json_object_get(cur, "rationale"));
@@ -767,10 +789,12 @@ static void as_merge_evidence(json_t *v, const char *path, json_t *evidence,
 			json_decref(src_j);
 			src_j = as_read_sources(x, kf, errs);
 		}
+		/* as_of is kept only when given: recency_fill() dates the dimension after. */
 		json_object_set_new(evidence, key,
 				    as_dim_new(score_j ? score_j : json_null(),
 					       rat_j ? rat_j : json_string(""),
-					       src_j ? src_j : json_array()));
+					       src_j ? src_j : json_array(),
+					       as_read_dim_as_of(dim, field, errs)));
 	}
 }
 
@@ -1001,7 +1025,7 @@ json_t *assessment_diff(json_t *old_role, json_t *new_role)
 {
 	static const char *const role_keys[] = { "slug", "title", "aliases", "seniority",
 						 "category", "primary_function", "not_this_role",
-						 "typical_experience" };
+						 "typical_experience", "codes" };
 	json_t *out = json_array(), *oa = old_role, *na = new_role;
 	size_t i;
 

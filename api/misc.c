@@ -7,6 +7,7 @@
 
 #include "api/api_int.h"
 #include "api/assessment.h"
+#include "api/codes.h"
 #include "util/embed.h"
 
 int api_score(struct api_request *rq, struct api_response *rs)

@@ -11,7 +11,10 @@
 
 #include "api/api_int.h"
 #include "api/assessment.h"
+#include "api/codes.h"
+#include "api/recency.h"
 #include "api/webhooks.h"
+#include "util/clock.h"
 
 /* ---------------------------------------------------------------------------------------
  * Reads
@@ -109,11 +112,33 @@ static json_t *loads(const char *text)
 	return text ? json_loads(text, 0, NULL) : NULL;
 }
 
-/* The representation of GET /roles/{slug}: the role body, its score block, revision, times. */
-static json_t *role_repr(const char *role_json, const char *score_json, int revision,
-			 const char *created_at, const char *updated_at)
+json_t *api_role_loads(const struct store_role *r)
 {
-	json_t *v = loads(role_json), *score = loads(score_json);
+	json_t *v = loads(r->role_json);
+
+	/* A role stored before codes and as_of were part of the body reads as if it had them. */
+	codes_fill_default(v);
+	recency_fill_stored(v, r->evidence_as_of);
+	return v;
+}
+
+unsigned api_role_recency(struct api *a, const struct store_role *r, json_t **view)
+{
+	json_t *map = loads(r->evidence_as_of);
+	unsigned mask = 0;
+
+	*view = recency_view(map, api_stale_cutoff(a), &mask);
+	json_decref(map);
+	return mask;
+}
+
+/* The representation of GET /roles/{slug}: the role body, its score block, revision, times.
+ * r gives the body (NULL: role_json, as written). */
+static json_t *role_repr(const struct store_role *r, const char *role_json,
+			 const char *score_json, int revision, const char *created_at,
+			 const char *updated_at)
+{
+	json_t *v = r ? api_role_loads(r) : loads(role_json), *score = loads(score_json);
 
 	if (!v) {
 		json_decref(score);
@@ -130,7 +155,8 @@ static json_t *role_repr(const char *role_json, const char *score_json, int revi
 int api_roles_get(struct api_request *rq, struct api_response *rs)
 {
 	struct store_role r;
-	json_t *v;
+	json_t *v, *recency;
+	unsigned stale;
 
 	/* The URL is JSON or the role's page, by Accept: every answer says so, errors too. */
 	api_header(rs, "Vary", "Accept");
@@ -138,11 +164,23 @@ int api_roles_get(struct api_request *rq, struct api_response *rs)
 		return API_DONE;
 	if (api_accept(rq->header(rq->ctx, "Accept")) == API_REPR_HTML) {
 		api_view_role(rq, rs, &r);
-	} else if (!api_etag(rq, rs, r.revision)) {
-		v = role_repr(r.role_json, r.score_json, r.revision, r.created_at, r.updated_at);
+		api_cacheable(rq, rs);
+		store_role_release(&r);
+		return API_DONE;
+	}
+	/* The stale flags are the day's: the tag changes with them, the cache keeps the day. */
+	stale = api_role_recency(rq->api, &r, &recency);
+	if (!api_etag_stale(rq, rs, r.revision, stale)) {
+		v = role_repr(&r, NULL, r.score_json, r.revision, r.created_at, r.updated_at);
+		if (v) {
+			json_object_set(v, "recency", recency);
+			json_object_set_new(v, "stale", json_boolean(stale));
+		}
 		api_json(rs, v ? 200 : 500, v);
 	}
+	json_decref(recency);
 	api_cacheable(rq, rs);
+	api_cache_for_today(rs);
 	store_role_release(&r);
 	return API_DONE;
 }
@@ -174,14 +212,20 @@ int api_roles_part_get(struct api_request *rq, struct api_response *rs)
 {
 	const char *part = api_route_part(rq);
 	struct store_role r;
-	json_t *role = NULL, *score = NULL, *a, *v;
+	json_t *role = NULL, *score = NULL, *recency = NULL, *a, *v;
+	unsigned stale = 0;
 	size_t i;
 
 	if (api_role_load(rq, rs, &r))
 		return API_DONE;
-	if (api_etag(rq, rs, r.revision))
+	/* The evidence shows the day's stale flags: the tag and the cache follow them. */
+	if (!strcmp(part, "evidence")) {
+		stale = api_role_recency(rq->api, &r, &recency);
+		api_cache_for_today(rs);
+	}
+	if (api_etag_stale(rq, rs, r.revision, stale))
 		goto out;
-	role = loads(r.role_json);
+	role = api_role_loads(&r);
 	score = loads(r.score_json);
 	a = json_object_get(role, "assessment");
 	if (!a || !score) {
@@ -224,10 +268,15 @@ int api_roles_part_get(struct api_request *rq, struct api_response *rs)
 		json_object_set(v, part, json_object_get(a, part));
 		json_object_foreach(sum, k, x)
 			json_object_set(v, k, x);
+		if (recency) {
+			json_object_set(v, "recency", recency);
+			json_object_set_new(v, "stale", json_boolean(stale));
+		}
 	}
 	api_json(rs, 200, v);
 out:
 	api_cacheable(rq, rs);
+	json_decref(recency);
 	json_decref(role);
 	json_decref(score);
 	store_role_release(&r);
@@ -240,20 +289,25 @@ out:
 
 struct list_ctx {
 	json_t *items;
+	const char *stale_before; /* "YYYY-MM-DD": an older oldest as_of is stale */
 };
 
-json_t *api_role_item(const struct store_role *r)
+json_t *api_role_item(const struct store_role *r, const char *stale_before)
 {
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:f, s:s, s:s?, s:i, s:s?}", "slug", r->slug,
-			 "title", r->title, "category", r->category, "seniority", r->seniority,
-			 "score", r->score, "zone", r->zone, "label", r->label, "revision",
-			 r->revision, "updated_at", r->updated_at);
+	int stale = r->oldest_as_of && strcmp(r->oldest_as_of, stale_before) < 0;
+
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:f, s:s, s:s?, s:i, s:s?, s:{s:o, s:o}, s:b}",
+			 "slug", r->slug, "title", r->title, "category", r->category, "seniority",
+			 r->seniority, "score", r->score, "zone", r->zone, "label", r->label,
+			 "revision", r->revision, "updated_at", r->updated_at, "codes", "soc",
+			 codes_split(r->soc_codes), "isco", codes_split(r->isco_codes), "stale",
+			 stale);
 }
 
 static int list_row(void *ctx, const struct store_role *r)
 {
 	struct list_ctx *c = ctx;
-	json_t *item = api_role_item(r);
+	json_t *item = api_role_item(r, c->stale_before);
 
 	if (item)
 		json_array_append_new(c->items, item);
@@ -278,7 +332,61 @@ static int parse_score_arg(struct api_request *rq, const char *name, int *has, d
 	return 0;
 }
 
-int api_roles_query(struct api_request *rq, struct api_response *rs, struct store_role_query *qp)
+/* A code prefix parameter (soc, isco): NULL when absent; an error when not a code's start. */
+static const char *parse_code_arg(struct api_request *rq, const char *name,
+				  int (*ok)(const char *), const char *form,
+				  struct scoring_errors *errs)
+{
+	const char *v = rq->query(rq->ctx, name);
+
+	if (v && !ok(v)) {
+		scoring_errors_add(errs, name, "must be a code or the start of one (%s)", form);
+		return NULL;
+	}
+	return v;
+}
+
+void api_role_filters(struct api_request *rq, struct store_role_query *q, char stale_before[11],
+		      struct scoring_errors *errs)
+{
+	const char *stale = rq->query(rq->ctx, "stale");
+
+	q->q = rq->query(rq->ctx, "q");
+	if (q->q && !*q->q)
+		q->q = NULL;
+	if (q->q && strlen(q->q) > 200)
+		scoring_errors_add(errs, "q", "must be at most 200 characters");
+	q->zone = rq->query(rq->ctx, "zone");
+	if (q->zone) {
+		/* Any case, so "Green" as the labels spell it works too. */
+		static const char *const zones[] = { "green", "yellow", "red" };
+		const char *z = q->zone;
+		size_t i;
+
+		q->zone = NULL;
+		for (i = 0; i < 3; i++)
+			if (!strcasecmp(z, zones[i]))
+				q->zone = zones[i];
+		if (!q->zone)
+			scoring_errors_add(errs, "zone", "must be green, yellow or red");
+	}
+	parse_score_arg(rq, "min_score", &q->has_min, &q->min_score, errs);
+	parse_score_arg(rq, "max_score", &q->has_max, &q->max_score, errs);
+	q->soc = parse_code_arg(rq, "soc", codes_soc_prefix_ok, "NN-NNNN.NN", errs);
+	q->isco = parse_code_arg(rq, "isco", codes_isco_prefix_ok, "1 to 4 digits", errs);
+	clock_day_iso(api_stale_cutoff(rq->api), stale_before);
+	q->stale_before = stale_before;
+	q->stale = -1;
+	if (stale && !strcmp(stale, "true"))
+		q->stale = 1;
+	else if (stale && !strcmp(stale, "false"))
+		q->stale = 0;
+	else if (stale)
+		scoring_errors_add(errs, "stale", "must be true or false");
+}
+
+int api_roles_query(struct api_request *rq, struct api_response *rs, struct store_role_query *qp,
+		    char stale_before[CLOCK_DAY_LEN])
 {
 	struct store_role_query q;
 	struct scoring_errors errs;
@@ -290,27 +398,7 @@ int api_roles_query(struct api_request *rq, struct api_response *rs, struct stor
 	if (rc)
 		return rc;
 	scoring_errors_init(&errs);
-	q.q = rq->query(rq->ctx, "q");
-	if (q.q && !*q.q)
-		q.q = NULL;
-	if (q.q && strlen(q.q) > 200)
-		scoring_errors_add(&errs, "q", "must be at most 200 characters");
-	q.zone = rq->query(rq->ctx, "zone");
-	if (q.zone) {
-		/* Any case, so "Green" as the labels spell it works too. */
-		static const char *const zones[] = { "green", "yellow", "red" };
-		const char *z = q.zone;
-		size_t i;
-
-		q.zone = NULL;
-		for (i = 0; i < 3; i++)
-			if (!strcasecmp(z, zones[i]))
-				q.zone = zones[i];
-		if (!q.zone)
-			scoring_errors_add(&errs, "zone", "must be green, yellow or red");
-	}
-	parse_score_arg(rq, "min_score", &q.has_min, &q.min_score, &errs);
-	parse_score_arg(rq, "max_score", &q.has_max, &q.max_score, &errs);
+	api_role_filters(rq, &q, stale_before, &errs);
 	if (!sort || !strcmp(sort, "title"))
 		q.sort = STORE_SORT_TITLE;
 	else if (!strcmp(sort, "score"))
@@ -330,12 +418,14 @@ int api_roles_query(struct api_request *rq, struct api_response *rs, struct stor
 int api_roles_list(struct api_request *rq, struct api_response *rs)
 {
 	struct store_role_query q;
-	struct list_ctx c = { NULL };
+	struct list_ctx c = { NULL, NULL };
+	char stale_before[CLOCK_DAY_LEN];
 	int total = 0, rc;
 
-	if (api_roles_query(rq, rs, &q))
+	if (api_roles_query(rq, rs, &q, stale_before))
 		return API_DONE;
 	c.items = json_array();
+	c.stale_before = stale_before;
 	rc = store_roles_list(rq->api->store, &q, list_row, &c, &total);
 	if (rc) {
 		json_decref(c.items);
@@ -344,6 +434,8 @@ int api_roles_list(struct api_request *rq, struct api_response *rs)
 	}
 	api_json(rs, 200, api_list(rq, rs, c.items, total, q.limit, q.offset));
 	api_cacheable(rq, rs);
+	/* Items show the day's stale flags. */
+	api_cache_for_today(rs);
 	return API_DONE;
 }
 
@@ -647,6 +739,7 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	const char *now = store_tx_now(tx);
 	json_t *block = NULL;
 	char *role_text = NULL, *score_text = NULL, *changes_text = NULL;
+	char *soc = NULL, *isco = NULL, *as_of_map = NULL, oldest[CLOCK_DAY_LEN];
 	struct api_event_state ev_cur;
 	/* An update's role shares its unchanged members with the cached one before it: dump
 	 * through that one's memo (its slot, when any, is the current revision's). */
@@ -662,8 +755,11 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	role_text = assessment_dumps_memo(role, e ? &e->memo : NULL, &memo);
 	score_text = assessment_dumps(block);
 	changes_text = assessment_dumps(changes);
+	soc = codes_join(role, "soc", ' ');
+	isco = codes_join(role, "isco", ' ');
+	as_of_map = recency_map(role, oldest, sizeof(oldest));
 	rc = RC_NOMEM;
-	if (!block || !role_text || !score_text || !changes_text)
+	if (!block || !role_text || !score_text || !changes_text || !as_of_map)
 		goto out;
 	memset(&w, 0, sizeof(w));
 	w.slug = op->slug;
@@ -675,6 +771,10 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 	w.label = res.published.label;
 	w.category = role_str(role, "category");
 	w.seniority = role_str(role, "seniority");
+	w.soc_codes = soc;
+	w.isco_codes = isco;
+	w.evidence_as_of = as_of_map;
+	w.oldest_as_of = oldest[0] ? oldest : NULL;
 	w.keep_aliases = prev && !changes_name(changes, "aliases");
 	aliases_of(role, op->slug, &w, alias_slugs, alias_ptrs, alias_names, MAX_ALIASES);
 	w.reason = reason;
@@ -710,7 +810,7 @@ static int write_revision(struct store_tx *tx, struct write_op *op, json_t *role
 		goto out;
 	score_changed = !prev || fabs(prev->score - res.published.score) > 1e-9;
 	if (op->kind == W_CREATE) {
-		op->result = role_repr(role_text, score_text, revision, now, now);
+		op->result = role_repr(NULL, role_text, score_text, revision, now, now);
 		/* A slot of this slug could only hold a create that was rolled back. */
 		wcache_drop(op->api, op->slug);
 	} else {
@@ -725,6 +825,9 @@ out:
 	free(role_text);
 	free(score_text);
 	free(changes_text);
+	free(soc);
+	free(isco);
+	free(as_of_map);
 	return rc;
 }
 
@@ -752,6 +855,9 @@ static int create_job(struct store_tx *tx, void *arg)
 		goto out;
 	}
 	op->slug = strdup(json_string_value(json_object_get(role, "slug")));
+	rc = recency_fill(role, NULL, store_tx_now(tx));
+	if (rc)
+		goto out;
 	changes = json_array();
 	rc = write_revision(tx, op, role, &in, 1, NULL, changes, reason ? reason : "created");
 	if (!rc) {
@@ -795,7 +901,7 @@ static int current_role(struct store_tx *tx, struct write_op *op,
 	rc = store_tx_role_get(tx, op->slug, &cur);
 	if (rc)
 		return rc;
-	*role = loads(cur.role_json);
+	*role = api_role_loads(&cur);
 	*block = loads(cur.score_json);
 	*label_buf = cur.label;
 	cur.label = NULL;
@@ -886,7 +992,9 @@ static int update_job(struct store_tx *tx, void *arg)
 		goto out;
 	}
 	if (op->kind == W_ARCHIVE) {
-		rc = store_tx_role_archive(tx, op->slug, op->actor);
+		rc = api_webhooks_queue_archived(tx, op->slug);
+		if (!rc)
+			rc = store_tx_role_archive(tx, op->slug, op->actor);
 		wcache_drop(op->api, op->slug);
 		goto out;
 	}
@@ -911,6 +1019,9 @@ static int update_job(struct store_tx *tx, void *arg)
 		rc = op->errs.n ? RC_INVALID : rc ? rc : RC_NOMEM;
 		goto out;
 	}
+	rc = recency_fill(new_role, cur_role, store_tx_now(tx));
+	if (rc)
+		goto out;
 	changes = assessment_diff(cur_role, new_role);
 	if (!changes) {
 		rc = RC_NOMEM;

@@ -3,10 +3,10 @@
  * ping) and the events a revision queues. Every endpoint, reads included, needs a token:
  * subscriber URLs are private. Writes run as store jobs through api_defer().
  *
- * A subscription's URL is checked here for its form only (an absolute http or https URL with
- * a host). Whether its address may be reached is decided by the dispatcher when it connects,
- * because only then is the resolved address known; a subscription to a private address is
- * therefore accepted and its deliveries fail with "address not allowed" in the delivery log.
+ * A subscription's body is read by webhook_body.c (what a URL may be is decided there).
+ *
+ * A disabled subscription is paused (store.h): ping and redeliver, which ask for a send now,
+ * answer 409 webhook-disabled for it.
  *
  * The secret is shown once, in the answer to POST /webhooks; never in a read.
  */
@@ -18,17 +18,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/webhook_body.h"
 #include "api/webhooks.h"
 #include "util/crypto.h"
-#include "util/url.h"
 
-#define WH_URL_MAX 2048
-#define WH_DESCRIPTION_MAX 1000
-#define WH_ROLES_MAX 200
 #define WH_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
-
-static const char *const event_types[] = { "score.changed", "zone.changed", "assessment.revised" };
-#define N_EVENT_TYPES (sizeof(event_types) / sizeof(event_types[0]))
 
 /* ---------------------------------------------------------------------------------------
  * Identifiers and JSON shapes
@@ -112,6 +106,7 @@ static json_t *webhook_json(const struct store_webhook *w, int with_secret)
 	json_object_set_new(o, "roles", stored_json(w->roles_json));
 	json_object_set_new(o, "description", string_or_null(w->description));
 	json_object_set_new(o, "status", json_string(w->status));
+	json_object_set_new(o, "disabled_reason", string_or_null(w->disabled_reason));
 	if (with_secret)
 		json_object_set_new(o, "secret", json_string(w->secret));
 	json_object_set_new(o, "created_at", json_string(w->created_at));
@@ -146,173 +141,18 @@ static char *dump(json_t *v)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Reading a subscription body
- */
-
-/* What a POST or PATCH body sets; NULL members are absent. JSON texts are malloc'd. */
-struct wh_fields {
-	char *url;
-	char *events_json;
-	char *roles_json;    /* "null" when the body says null (every role) */
-	char *description;   /* "" when the body says null */
-	char *status;
-};
-
-static void wh_fields_release(struct wh_fields *f)
-{
-	free(f->url);
-	free(f->events_json);
-	free(f->roles_json);
-	free(f->description);
-	free(f->status);
-	memset(f, 0, sizeof(*f));
-}
-
-static void read_url(json_t *v, struct wh_fields *f, struct scoring_errors *errs)
-{
-	const char *s = json_string_value(v);
-
-	if (!json_is_string(v)) {
-		scoring_errors_add(errs, "url", "must be a string");
-		return;
-	}
-	if (strlen(s) > WH_URL_MAX || strpbrk(s, " \t\r\n") || !url_http_ok(s)) {
-		scoring_errors_add(errs, "url", "must be an absolute http or https URL with a host, "
-				   "at most %d characters", WH_URL_MAX);
-		return;
-	}
-	f->url = strdup(s);
-}
-
-static void read_events(json_t *v, struct wh_fields *f, struct scoring_errors *errs)
-{
-	char field[32];
-	size_t i, k;
-	json_t *e;
-	int bad = 0;
-
-	if (!json_is_array(v) || json_array_size(v) == 0) {
-		scoring_errors_add(errs, "events", "must be a non-empty array of event types "
-				   "(score.changed, zone.changed, assessment.revised)");
-		return;
-	}
-	json_array_foreach(v, i, e) {
-		const char *s = json_string_value(e);
-
-		for (k = 0; s && k < N_EVENT_TYPES; k++)
-			if (!strcmp(s, event_types[k]))
-				break;
-		if (!s || k == N_EVENT_TYPES) {
-			snprintf(field, sizeof(field), "events[%zu]", i);
-			scoring_errors_add(errs, field, "must be one of score.changed, zone.changed, "
-					   "assessment.revised");
-			bad = 1;
-		}
-	}
-	if (!bad)
-		f->events_json = dump(v);
-}
-
-static void read_roles(struct store *s, json_t *v, struct wh_fields *f, struct scoring_errors *errs)
-{
-	char field[32];
-	size_t i;
-	json_t *e;
-	int bad = 0;
-
-	if (json_is_null(v)) {
-		f->roles_json = strdup("null");
-		return;
-	}
-	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > WH_ROLES_MAX) {
-		scoring_errors_add(errs, "roles", "must be null (every role) or an array of 1 to %d "
-				   "role slugs", WH_ROLES_MAX);
-		return;
-	}
-	json_array_foreach(v, i, e) {
-		struct store_role r;
-		const char *slug = json_string_value(e);
-		int rc;
-
-		snprintf(field, sizeof(field), "roles[%zu]", i);
-		if (!slug) {
-			scoring_errors_add(errs, field, "must be a role slug");
-			bad = 1;
-			continue;
-		}
-		memset(&r, 0, sizeof(r));
-		rc = store_role_get(s, slug, &r);
-		if (rc || r.archived) {
-			scoring_errors_add(errs, field, "no role \"%.100s\"", slug);
-			bad = 1;
-		}
-		store_role_release(&r);
-	}
-	if (!bad)
-		f->roles_json = dump(v);
-}
-
-/*
- * Reads a POST (patch = 0) or PATCH (patch = 1) body into f. Returns 0, or RC_INVALID with
- * every broken field in errs.
- */
-static int read_body(struct store *s, json_t *body, int patch, struct wh_fields *f,
-		     struct scoring_errors *errs)
-{
-	const char *key;
-	json_t *v;
-
-	memset(f, 0, sizeof(*f));
-	json_object_foreach(body, key, v) {
-		if (!strcmp(key, "url"))
-			read_url(v, f, errs);
-		else if (!strcmp(key, "events"))
-			read_events(v, f, errs);
-		else if (!strcmp(key, "roles"))
-			read_roles(s, v, f, errs);
-		else if (!strcmp(key, "description")) {
-			if (json_is_null(v))
-				f->description = strdup("");
-			else if (!json_is_string(v) || json_string_length(v) > WH_DESCRIPTION_MAX)
-				scoring_errors_add(errs, "description", "must be a string of at most "
-						   "%d characters, or null", WH_DESCRIPTION_MAX);
-			else
-				f->description = strdup(json_string_value(v));
-		} else if (patch && !strcmp(key, "status")) {
-			const char *st = json_string_value(v);
-
-			if (!st || (strcmp(st, "active") && strcmp(st, "disabled")))
-				scoring_errors_add(errs, "status", "must be \"active\" or \"disabled\"");
-			else
-				f->status = strdup(st);
-		} else {
-			scoring_errors_add(errs, key, "unknown field");
-		}
-	}
-	if (!patch && !json_object_get(body, "url"))
-		scoring_errors_add(errs, "url", "is required");
-	/* Absent events mean every event, as absent roles mean every role. */
-	if (!patch && !json_object_get(body, "events") && !errs->n)
-		f->events_json = strdup("[\"assessment.revised\",\"score.changed\",\"zone.changed\"]");
-	if (errs->n) {
-		wh_fields_release(f);
-		return RC_INVALID;
-	}
-	return RC_OK;
-}
-
-/* ---------------------------------------------------------------------------------------
  * Handlers
  */
 
 /* The state of a deferred write: what the job reads and what it leaves for finish(). */
 struct wh_job {
 	char id[64];
-	struct wh_fields f;
+	struct webhook_fields f;
 	char secret[64];
 	struct store_webhook result; /* the subscription as written */
 	int64_t delivery_id;
 	char event_id[64];
+	struct store_delivery delivery; /* a redelivery's new delivery, read in its job */
 };
 
 static void wh_job_free(void *arg)
@@ -321,8 +161,9 @@ static void wh_job_free(void *arg)
 
 	if (!j)
 		return;
-	wh_fields_release(&j->f);
+	webhook_fields_release(&j->f);
 	store_webhook_release(&j->result);
+	store_delivery_release(&j->delivery);
 	explicit_bzero(j->secret, sizeof(j->secret));
 	free(j);
 }
@@ -393,7 +234,7 @@ int api_webhooks_create(struct api_request *rq, struct api_response *rs)
 		goto out;
 	}
 	scoring_errors_init(&errs);
-	if (read_body(api_store(rq->api), body, 0, &j->f, &errs)) {
+	if (webhook_body_read(rq->api, body, 0, &j->f, &errs)) {
 		api_problem_errors(rs, &errs);
 		goto out;
 	}
@@ -532,7 +373,7 @@ int api_webhooks_update(struct api_request *rq, struct api_response *rs)
 	if (api_body_json(rq, rs, &body))
 		goto out;
 	scoring_errors_init(&errs);
-	if (read_body(api_store(rq->api), body, 1, &j->f, &errs)) {
+	if (webhook_body_read(rq->api, body, 1, &j->f, &errs)) {
 		api_problem_errors(rs, &errs);
 		goto out;
 	}
@@ -581,20 +422,48 @@ static int attempt_row(void *ctx, const struct store_delivery_attempt *a)
 	return json_array_append_new(ctx, o) ? RC_NOMEM : RC_OK;
 }
 
-/* A delivery with its attempt log ("attempt_log": every attempt, oldest first). */
-static int delivery_row(void *ctx, const struct store_delivery *d)
+/* A delivery with its attempt log ("attempt_log": every attempt, oldest first), the shape of
+ * every answer that shows a delivery. New reference; NULL on failure. */
+static json_t *delivery_with_log(struct store *s, const struct store_delivery *d)
 {
-	struct store *s = ((void **)ctx)[1];
 	json_t *o = delivery_json(d), *log = json_array();
 
-	if (!o || !log) {
+	if (!o || !log || store_delivery_attempts(s, d->id, attempt_row, log)) {
 		json_decref(o);
 		json_decref(log);
-		return RC_NOMEM;
+		return NULL;
 	}
-	store_delivery_attempts(s, d->id, attempt_row, log);
 	json_object_set_new(o, "attempt_log", log);
+	return o;
+}
+
+static int delivery_row(void *ctx, const struct store_delivery *d)
+{
+	json_t *o = delivery_with_log(((void **)ctx)[1], d);
+
+	if (!o)
+		return RC_NOMEM;
 	return json_array_append_new(((void **)ctx)[0], o) ? RC_NOMEM : RC_OK;
+}
+
+/* A delivery just queued, as the delivery log shows it: no attempt yet, so its attempt_log
+ * is empty (built without a read, so that it can be stored with a keyed write). */
+static json_t *new_delivery_json(const struct store_delivery *d)
+{
+	json_t *o = delivery_json(d);
+
+	if (o && json_object_set_new(o, "attempt_log", json_array())) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* Ping and redeliver on a paused subscription: nothing can be sent now. */
+static void disabled(struct api_response *rs)
+{
+	api_problem(rs, 409, "webhook-disabled", "Webhook disabled",
+		    "the subscription is disabled (paused); set its status to active first");
 }
 
 int api_webhooks_deliveries(struct api_request *rq, struct api_response *rs)
@@ -630,32 +499,32 @@ int api_webhooks_deliveries(struct api_request *rq, struct api_response *rs)
 	return API_DONE;
 }
 
+/* Answers are built from what the job read in its transaction (finish may run inside it: a
+ * write with an Idempotency-Key stores its answer with it). */
 static int redeliver_job(struct store_tx *tx, void *arg)
 {
 	struct wh_job *j = arg;
+	int rc;
 
-	return store_tx_delivery_redeliver(tx, j->id, j->delivery_id, &j->delivery_id);
+	rc = store_tx_delivery_redeliver(tx, j->id, j->delivery_id, &j->delivery_id);
+	if (!rc)
+		rc = store_tx_delivery_get(tx, j->id, j->delivery_id, &j->delivery);
+	return rc;
 }
 
 static void redeliver_finish(struct api_request *rq, struct api_response *rs, int rc, void *arg)
 {
 	struct wh_job *j = arg;
-	struct store_delivery d;
 
-	if (rc == RC_NOTFOUND) {
+	(void)rq;
+	if (rc == RC_NOTFOUND)
 		api_problem_rc(rs, rc, "no such delivery of this webhook");
-		return;
-	}
-	if (rc) {
-		api_problem_rc(rs, rc, NULL);
-		return;
-	}
-	rc = store_delivery_get(api_store(rq->api), j->id, j->delivery_id, &d);
-	if (rc)
+	else if (rc == RC_CONFLICT)
+		disabled(rs);
+	else if (rc)
 		api_problem_rc(rs, rc, NULL);
 	else
-		api_json(rs, 202, delivery_json(&d));
-	store_delivery_release(&d);
+		api_json(rs, 202, new_delivery_json(&j->delivery));
 }
 
 int api_webhooks_redeliver(struct api_request *rq, struct api_response *rs)
@@ -708,46 +577,33 @@ static int ping_job(struct store_tx *tx, void *arg)
 	rc = store_tx_event_add(tx, j->event_id, "ping", NULL, payload, j->id, &n);
 	if (!rc && n != 1)
 		rc = RC_NOTFOUND;
+	if (!rc)
+		rc = store_tx_event_delivery(tx, j->id, j->event_id, &j->delivery_id);
 out:
 	json_decref(body);
 	free(payload);
 	return rc;
 }
 
-/* Finds the delivery of the ping event among the newest of the webhook. */
-static int ping_row(void *ctx, const struct store_delivery *d)
-{
-	struct wh_job *j = ctx;
-
-	if (!strcmp(d->event_id, j->event_id)) {
-		j->delivery_id = d->id;
-		return 1;
-	}
-	return 0;
-}
-
 static void ping_finish(struct api_request *rq, struct api_response *rs, int rc, void *arg)
 {
 	struct wh_job *j = arg;
-	int total;
 
+	(void)rq;
 	if (rc == RC_NOTFOUND) {
 		not_found(rs);
 		return;
 	}
 	if (rc == RC_CONFLICT) {
-		api_problem(rs, 409, "webhook-disabled", "Webhook disabled",
-			    "set its status to active before pinging it");
+		disabled(rs);
 		return;
 	}
 	if (rc) {
 		api_problem_rc(rs, rc, NULL);
 		return;
 	}
-	j->delivery_id = 0;
-	store_deliveries_list(api_store(rq->api), j->id, 50, 0, ping_row, j, &total);
-	api_json(rs, 202, json_pack("{s:s, s:o}", "event_id", j->event_id, "delivery_id",
-				    j->delivery_id ? json_integer(j->delivery_id) : json_null()));
+	api_json(rs, 202, json_pack("{s:s, s:I}", "event_id", j->event_id, "delivery_id",
+				    (json_int_t)j->delivery_id));
 }
 
 int api_webhooks_ping(struct api_request *rq, struct api_response *rs)
@@ -818,5 +674,26 @@ int api_webhooks_queue_revision(struct store_tx *tx, const char *slug, const cha
 	}
 	if (strcmp(prev->zone ? prev->zone : "", cur->zone ? cur->zone : ""))
 		rc = queue_one(tx, "zone.changed", slug, title, prev, cur, reason);
+	return rc;
+}
+
+int api_webhooks_queue_archived(struct store_tx *tx, const char *slug)
+{
+	struct store_role r;
+	struct api_event_state prev;
+	int rc;
+
+	/* Reading the role costs more than the check: only for an event someone wants. */
+	if (!store_tx_event_wanted(tx, "role.archived", slug))
+		return RC_OK;
+	rc = store_tx_role_get(tx, slug, &r);
+	if (rc)
+		return rc;
+	prev.score = r.score;
+	prev.zone = r.zone;
+	prev.label = r.label;
+	prev.revision = r.revision;
+	rc = queue_one(tx, "role.archived", slug, r.title, &prev, NULL, NULL);
+	store_role_release(&r);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * webhooks.h: the /webhooks endpoints of API.md (subscriptions, delivery log, redeliver,
- * ping) and the events that a revision queues. Handlers follow api.h; every one of them,
+ * ping) and the events that a revision or an archive queues. Handlers follow api.h; every one of them,
  * reads included, needs a token (subscriber URLs are private).
  */
 #ifndef API_WEBHOOKS_H
@@ -34,5 +34,8 @@ struct api_event_state {
 int api_webhooks_queue_revision(struct store_tx *tx, const char *slug, const char *title,
 				const struct api_event_state *prev,
 				const struct api_event_state *cur, const char *reason);
+/* Inside the store job that archives slug, before it does: queues `role.archived`, with the
+ * role's last published result as "previous" and "current": null. */
+int api_webhooks_queue_archived(struct store_tx *tx, const char *slug);
 
 #endif

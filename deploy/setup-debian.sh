@@ -7,8 +7,10 @@ set -euo pipefail
 pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
       libcurl4-openssl-dev libssl-dev libcmark-dev ca-certificates)
 if [ "${1:-}" = "--test" ]; then
+	# prometheus brings promtool, which lints GET /metrics (tests/api/test_metrics.py and
+	# test_limits.py); faketime runs the server across a UTC midnight (test_analysis.py).
 	pkgs+=(python3 sqlite3 curl clang libclang-rt-14-dev valgrind wrk nginx-light systemd
-	       prometheus)
+	       prometheus faketime)
 	# The browser tests: Debian's chromium (headless), fonts to render the pages with, and a
 	# feed parser for the Atom feeds.
 	pkgs+=(chromium fonts-dejavu-core fonts-liberation python3-feedparser)
@@ -32,11 +34,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The tests' npm packages, from their committed lockfiles: the OpenAPI validator, and the
-# browser driver (playwright-core, which uses the system's chromium and downloads no browser)
-# with axe-core.
+# The tests' npm packages, from their committed lockfiles: the OpenAPI checkers and linter,
+# and the browser driver (playwright-core, which uses the system's chromium and downloads no
+# browser) with axe-core; installed again whenever a lockfile is newer than its installed tree.
 for dir in tests/openapi tests/browser; do
-	if [ "${1:-}" = "--test" ] && [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+	lock=$dir/package-lock.json
+	installed=$dir/node_modules/.package-lock.json
+	if [ "${1:-}" = "--test" ] && [ -f "$lock" ] && { [ ! -f "$installed" ] || [ "$lock" -nt "$installed" ]; }; then
 		npm ci --prefix "$dir" --no-audit --no-fund >/dev/null
 	fi
 done

@@ -1,7 +1,8 @@
 /*
  * follow.c: the end of a role's page: its revision history (the chart, and a table of the
  * newest revisions linking their pages) and how to follow the role (its Atom feed, a webhook,
- * the badge and how to embed it). The personal-score form will join them here.
+ * the badge and how to embed it), and where to work out a personal score (the form of
+ * GET /roles/{slug}/what-if, whatif.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,20 @@ void pg_role_history(struct pg *w, const struct pages_role *p)
 	pg_s(w, "</tbody>\n</table></div>\n</section>\n");
 }
 
+/* The seed's "personal report" offer: a link to the personal-score form, a page of its own
+ * (its answers depend on what the reader sends, so this page stays one page per revision). */
+static void personal_score(struct pg *w, const struct pages_role *p)
+{
+	pg_s(w, "<section>\n<h2>Personal AI Risk Assessment Report</h2>\n<h3>What's your AI risk "
+		"score?</h3>\n<p>This is the general score for ");
+	pg_role_name(w, p->role);
+	pg_s(w, ". Get a personal score based on your specific experience, skills, and career "
+		"path: <a href=\"/roles/");
+	pg_e(w, pg_str(p->role, "slug"));
+	pg_s(w, "/what-if\">work out your personal score</a> from your own task mix and your view "
+		"of AI growth, by the same method (nothing you enter is stored).</p>\n</section>\n");
+}
+
 void pg_role_follow(struct pg *w, const struct pages_role *p)
 {
 	const char *base = p->base_url, *slug = pg_str(p->role, "slug");
@@ -99,9 +114,7 @@ void pg_role_follow(struct pg *w, const struct pages_role *p)
 	snprintf(path, sizeof(path), "/roles/%s/badge.svg", slug);
 	pg_url(w, base, path);
 	pg_s(w, "\" alt=\"AI resistance\"&gt;&lt;/a&gt;</code></pre>\n</section>\n");
-	/*
-	 * PERSONAL-SCORE FORM: the seed's "personal report" block becomes a plain HTML form here
-	 * (no script) posting to POST /roles/{slug}/what-if once that endpoint exists (the
-	 * analysis issue); it is not built yet.
-	 */
+	/* Only on the current revision's page: a past one would offer today's assessment. */
+	if (pg_int(p->score, "revision") >= p->current)
+		personal_score(w, p);
 }

@@ -409,6 +409,8 @@ static const char css[] =
 	"input,select,button{font:inherit;padding:6px 8px;border:1px solid #6e7781;border-radius:6px;"
 	"background:#fff;color:#1f2328;max-width:100%}"
 	"button{background:#0969da;color:#fff;border-color:#0969da;cursor:pointer}"
+	"input[type=number]{width:5.5em}"
+	".note h2{border-top:0;margin-top:.2rem;padding-top:0}"
 	".pager{display:flex;flex-wrap:wrap;gap:8px 24px;align-items:center;margin:1rem 0}"
 	"@media (max-width:600px){h1{font-size:1.5rem}h2{font-size:1.25rem}"
 	".hero .gauge{flex-basis:180px}th,td{padding:4px 5px}table{font-size:.9rem}}";

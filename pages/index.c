@@ -2,7 +2,9 @@
  * index.c: the index page (GET /): a search form that works without script (q, zone, sort),
  * the distribution of the matching roles' scores, a page of them with links to their pages,
  * and links to the pages before and after. The search is the JSON list's (GET /roles): the
- * caller validated it; here it is only echoed, escaped.
+ * caller validated it; here it is only echoed, escaped. The list's other filters (min_score,
+ * max_score, soc, isco, stale), which the form does not show, are kept by its links and, as
+ * hidden fields, by the form.
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +43,11 @@ static void page_link(struct pg *w, const struct pages_index *p, int offset, con
 	query_arg(w, &n, "q", p->q);
 	query_arg(w, &n, "zone", p->zone);
 	query_arg(w, &n, "sort", p->sort);
+	query_arg(w, &n, "min_score", p->min_score);
+	query_arg(w, &n, "max_score", p->max_score);
+	query_arg(w, &n, "soc", p->soc);
+	query_arg(w, &n, "isco", p->isco);
+	query_arg(w, &n, "stale", p->stale);
 	if (p->limit != 20)
 		query_arg(w, &n, "limit", lim);
 	if (offset)
@@ -56,6 +63,16 @@ static void option(struct pg *w, const char *value, const char *text, const char
 	if ((!current && !*value) || (current && !strcmp(current, value)))
 		pg_s(w, " selected");
 	pg_f(w, ">%s</option>", text);
+}
+
+/* A filter the form does not show, kept as it was given. */
+static void hidden(struct pg *w, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	pg_f(w, "<input type=\"hidden\" name=\"%s\" value=\"", name);
+	pg_e(w, value);
+	pg_s(w, "\">\n");
 }
 
 static void search_form(struct pg *w, const struct pages_index *p)
@@ -77,6 +94,11 @@ static void search_form(struct pg *w, const struct pages_index *p)
 	pg_s(w, "</select></div>\n");
 	if (p->limit != 20)
 		pg_f(w, "<input type=\"hidden\" name=\"limit\" value=\"%d\">\n", p->limit);
+	hidden(w, "min_score", p->min_score);
+	hidden(w, "max_score", p->max_score);
+	hidden(w, "soc", p->soc);
+	hidden(w, "isco", p->isco);
+	hidden(w, "stale", p->stale);
 	pg_s(w, "<div><button type=\"submit\">Search</button></div>\n</form>\n");
 }
 
@@ -92,7 +114,10 @@ static void distribution(struct pg *w, const struct pages_index *p)
 	pg_f(w, "</div>\n<p>%d role%s %s: <span class=\"z-green\">%d Green</span>, "
 		"<span class=\"z-yellow\">%d Yellow</span>, <span class=\"z-red\">%d Red</span>. "
 		"Scores in bands of ten, from 0 (at risk) to 100 (protected).</p>\n</section>\n",
-	     p->total, p->total == 1 ? "" : "s", p->q || p->zone ? "match" : "in all", z[2], z[1],
+	     p->total, p->total == 1 ? "" : "s",
+	     p->q || p->zone || p->min_score || p->max_score || p->soc || p->isco || p->stale
+		     ? "match"
+		     : "in all", z[2], z[1],
 	     z[0]);
 }
 

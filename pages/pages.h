@@ -44,6 +44,21 @@ struct pages_role {
 };
 int pages_role_html(struct buf *out, const struct pages_role *p) PAGES_WARN;
 
+/*
+ * The personal-score page of a role: a form of its tasks' time shares and scores and its AI
+ * growth correlation, and the personal score once the form was sent (or the fields to
+ * correct). Sent values are shown as sent; absent ones as published.
+ */
+struct pages_what_if {
+	const char *base_url;
+	json_t *role;   /* the normalized role body of the current revision */
+	json_t *score;  /* its score block */
+	json_t *form;   /* the sent form, {field name: value as sent}; NULL when not sent */
+	json_t *result; /* the what-if answer (WhatIf of the OpenAPI document), or NULL */
+	json_t *errors; /* [{field, message}] when the sent figures are refused, or NULL */
+};
+int pages_what_if_html(struct buf *out, const struct pages_what_if *p) PAGES_WARN;
+
 /* The index: a page of roles, its search, and the distribution of the matching roles. */
 #define PAGES_BINS 10
 struct pages_index {
@@ -51,6 +66,9 @@ struct pages_index {
 	json_t *items;         /* list items (RoleSummary) of this page */
 	int total, limit, offset;
 	const char *q, *zone, *sort; /* the search as given (NULL when absent) */
+	/* The list's other filters as given (NULL when absent): kept by the page links and the
+	 * search form, which does not show them. */
+	const char *min_score, *max_score, *soc, *isco, *stale;
 	int bins[PAGES_BINS][3];     /* matching roles by score decile and zone (red, yellow, green) */
 };
 int pages_index_html(struct buf *out, const struct pages_index *p) PAGES_WARN;

@@ -260,6 +260,26 @@ static void def_row(struct pg *w, const char *field, const char *value)
 	pg_s(w, "</tr>\n");
 }
 
+/* A row of the role's codes of one kind (the join key to O*NET, ESCO and the statistics
+ * offices), separated by commas; none when the role has none. */
+static void code_row(struct pg *w, const char *field, json_t *codes)
+{
+	json_t *c;
+	size_t i;
+
+	if (!json_array_size(codes))
+		return;
+	pg_s(w, "<tr><th scope=\"row\">");
+	pg_s(w, field);
+	pg_s(w, "</th><td class=\"pl\">");
+	json_array_foreach(codes, i, c) {
+		if (i)
+			pg_s(w, ", ");
+		pg_e(w, json_string_value(c));
+	}
+	pg_s(w, "</td></tr>\n");
+}
+
 static void section_definition(struct rp *r)
 {
 	struct pg *w = r->w;
@@ -272,6 +292,8 @@ static void section_definition(struct rp *r)
 	def_row(w, "Primary Function", pg_str(r->role, "primary_function"));
 	def_row(w, "What This Role Is NOT", pg_str(r->role, "not_this_role"));
 	def_row(w, "Typical Experience", pg_str(r->role, "typical_experience"));
+	code_row(w, "SOC / O*NET-SOC Codes", json_object_get(json_object_get(r->role, "codes"), "soc"));
+	code_row(w, "ISCO-08 Codes", json_object_get(json_object_get(r->role, "codes"), "isco"));
 	pg_s(w, "</tbody>\n</table></div>\n");
 	labelled(w, "Seniority note:", json_string_value(json_object_get(r->role, "seniority_note")));
 	pg_s(w, "</section>\n");
@@ -450,6 +472,14 @@ static void section_evidence(struct rp *r)
 		     evidence_names[i], pg_int(d, "score"));
 		pg_e(w, pg_str(d, "rationale"));
 		source_links(w, json_object_get(d, "sources"));
+		/* When the evidence dates from (the body's as_of): a reader judges its age. */
+		if (*pg_str(d, "as_of")) {
+			pg_s(w, " <span class=\"asof\">(as of <time datetime=\"");
+			pg_e(w, pg_str(d, "as_of"));
+			pg_s(w, "\">");
+			pg_e(w, pg_str(d, "as_of"));
+			pg_s(w, "</time>)</span>");
+		}
 		pg_s(w, "</td></tr>\n");
 	}
 	pg_f(w, "<tr><th scope=\"row\">Total</th><td class=\"n\">%d</td><td></td></tr>\n</tbody>\n"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/cache.h"
 
@@ -17,6 +18,7 @@ struct entry {
 	char *key;
 	struct MHD_Response *resp;
 	size_t bytes;          /* counted against the bound, overhead included */
+	int64_t until;         /* Unix seconds from which it is no longer served; 0: no such time */
 	char etag[32];
 	const char *route;
 	int status;
@@ -120,6 +122,9 @@ int cache_serve(struct cache *c, const char *key, uint64_t gen,
 		for (e = c->buckets[bucket_of(key)]; e; e = e->next)
 			if (!strcmp(e->key, key))
 				break;
+	/* An answer that depends on the date is not served past its time (cache.h: expiry). */
+	if (e && e->until && (int64_t)time(NULL) >= e->until)
+		e = NULL;
 	if (e && gen == c->gen) {
 		atomic_store_explicit(&e->used, 1, memory_order_relaxed);
 		hit.resp = e->resp;
@@ -155,8 +160,9 @@ static void make_room(struct cache *c, size_t need)
 	}
 }
 
-void cache_put(struct cache *c, const char *key, uint64_t gen, struct MHD_Response *resp,
-	       size_t bytes, const char *etag, const char *route, int status)
+void cache_put(struct cache *c, const char *key, uint64_t gen, int64_t until,
+	       struct MHD_Response *resp, size_t bytes, const char *etag, const char *route,
+	       int status)
 {
 	struct entry *e = NULL, *old;
 	size_t size = bytes + strlen(key) + 1 + CACHE_ENTRY_OVERHEAD;
@@ -168,6 +174,7 @@ void cache_put(struct cache *c, const char *key, uint64_t gen, struct MHD_Respon
 	}
 	e->resp = resp;
 	e->bytes = size;
+	e->until = until;
 	e->route = route;
 	e->status = status;
 	snprintf(e->etag, sizeof(e->etag), "%s", etag ? etag : "");

@@ -15,6 +15,13 @@
  * at; the first lookup or insert that sees a newer generation frees every entry, and an
  * answer built at an older generation than the cache's is dropped instead of kept.
  *
+ * Expiry: an answer that depends on the date or the time as well as on the data (the stale
+ * flags of evidence, a window of GET /movers that ends now) carries the time it may be served
+ * until (api_response.cache_until: the end of its UTC day, or the next second). A lookup at or
+ * past that time is a miss; the answer built then replaces the entry under the same key, and
+ * an expired entry no one asks for again is evicted like any other (it still counts against
+ * the bound until then).
+ *
  * Threads: any; lookups share a read lock, inserts and frees take it alone.
  */
 #ifndef SERVER_CACHE_H
@@ -54,11 +61,13 @@ int cache_serve(struct cache *c, const char *key, uint64_t gen,
 
 /*
  * Keeps resp (the cache takes over the caller's reference: do not destroy it) as the answer
- * to key at generation gen. bytes: what the entry holds in memory besides the fixed overhead
- * (body and headers). If it is not kept, the response is destroyed here.
+ * to key at generation gen, to be served before the Unix time until (0: until a write).
+ * bytes: what the entry holds in memory besides the fixed overhead (body and headers). If it
+ * is not kept, the response is destroyed here.
  */
-void cache_put(struct cache *c, const char *key, uint64_t gen, struct MHD_Response *resp,
-	       size_t bytes, const char *etag, const char *route, int status);
+void cache_put(struct cache *c, const char *key, uint64_t gen, int64_t until,
+	       struct MHD_Response *resp, size_t bytes, const char *etag, const char *route,
+	       int status);
 
 /* Prometheus text: entries, bytes, bound, hits, misses, evictions. ctx is the cache. */
 void cache_metrics(void *ctx, struct buf *out);

@@ -116,6 +116,7 @@ int cmd_serve(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.store = s;
 	o.allow_private_webhooks = cfg.allow_private_webhooks;
+	o.stale_after_days = cfg.stale_after_days;
 	o.webhook_metrics = dispatcher_metrics;
 	o.webhook_metrics_ctx = d;
 	if (cfg.public_url[0])

@@ -63,6 +63,12 @@ static const struct setting {
 	{ "webhook-concurrency", "AIJRI_WEBHOOK_CONCURRENCY", K_INT,
 	  offsetof(struct config, webhook_concurrency), 0, 1, 10000, "64",
 	  "webhook deliveries in flight at once" },
+	{ "stale-after-days", "AIJRI_STALE_AFTER_DAYS", K_INT,
+	  offsetof(struct config, stale_after_days), 0, 1, 36500, "180",
+	  "days after which an evidence dimension's as_of is stale" },
+	{ "webhook-pause-days", "AIJRI_WEBHOOK_PAUSE_DAYS", K_INT,
+	  offsetof(struct config, webhook_pause_days), 0, 1, 3650, "30",
+	  "days a paused (disabled) subscription's deliveries are kept for it; older ones expire" },
 	{ NULL, NULL, K_INT, 0, 0, 0, 0, NULL, NULL },
 };
 

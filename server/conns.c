@@ -124,10 +124,20 @@ static void shut(struct conns *cs, struct conn *c)
 	cs->live--;
 }
 
+/* Whether the client has closed its side (its end of stream is waiting, nothing before it):
+ * looked at without taking anything from the library's socket. */
+static int peer_gone(int fd)
+{
+	char b;
+
+	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /*
- * The connection to close for a newcomer: among those of address a (or all, a NULL), by
- * enum conn_state's order, and the one idle the longest within it. Lock held. NULL when
- * every one is being answered.
+ * The connection to close for a newcomer: among those of address a (or all, a NULL), one
+ * whose client has gone already (the library closes it when it gets to it, but until then it
+ * counts), else by enum conn_state's order, and the one idle the longest within it. Lock
+ * held. NULL when every one is being answered.
  */
 static struct conn *victim(struct conns *cs, const struct addr_count *a)
 {
@@ -141,6 +151,8 @@ static struct conn *victim(struct conns *cs, const struct addr_count *a)
 
 		if (c->shut || st == CONN_BUSY || (a && c->addr != a))
 			continue;
+		if (peer_gone(c->fd))
+			return c;
 		/* The list runs newest first: on a tie the later one, the older, wins. */
 		if (!best || st < best_state || (st == best_state && since <= best_since)) {
 			best = c;

@@ -6,7 +6,9 @@
  *   library's own timeout restarts on every byte, so a client trickling one byte a second
  *   would hold a connection forever). A reaper thread closes the late ones.
  * - At the connection limit a new connection does not wait or get refused while others sit
- *   idle: an idle connection (open, with no request under way) is closed to make room, the
+ *   idle: a connection its client has already closed (the library has not yet seen its end)
+ *   goes first, as it costs no one anything; then an idle connection (open, with no request
+ *   under way) is closed to make room, the
  *   longest idle first, and among those first the ones that never sent a request (held
  *   sockets) before the ones between two requests (a client's kept-alive connection); failing
  *   that, the one whose request has been arriving the longest; only when every connection is

@@ -8,7 +8,11 @@
  * from the environment, or connect to a loopback, private or link-local address unless the
  * server was started with --allow-private-webhooks: the address is checked when the socket
  * is opened, after name resolution, so a name that resolves to such an address is refused
- * too (DNS rebinding included).
+ * too (DNS rebinding included). Such a delivery fails at once, without retries, so that it
+ * does not hold up the deliveries queued behind it for that endpoint.
+ *
+ * It also runs the outbox's clean-up: paused subscriptions' deliveries older than the pause
+ * window expire (at start, then every DISPATCHER_CLEANUP_MS).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,12 +29,14 @@
 #include "server/dispatcher.h"
 #include "util/clock.h"
 #include "util/crypto.h"
+#include "util/netaddr.h"
 #include "util/rc.h"
 
 #define DISPATCHER_DEFAULT_SCHEDULE "5,300,1800,7200,18000,36000,36000"
 #define DISPATCHER_MAX_RESPONSE 16384 /* bytes of a response body read, then dropped */
 #define DISPATCHER_POLL_MS 100        /* while sending: how soon new work is noticed */
 #define DISPATCHER_IDLE_MS 1000       /* at most this long between looks at the table */
+#define DISPATCHER_CLEANUP_MS 60000   /* between two expiries of paused deliveries */
 
 struct dispatcher;
 
@@ -58,6 +64,7 @@ struct dispatcher {
 	int n_schedule;
 	int timeout;
 	int allow_private;
+	int64_t pause_s;        /* the pause window: older paused deliveries expire */
 	int concurrency;
 	struct flight *flights; /* concurrency slots */
 	int inflight;
@@ -145,66 +152,15 @@ int dispatcher_parse_schedule(const char *s, int *out, int max)
  * Where a delivery may connect
  */
 
-static int v4_refused(const unsigned char a[4])
-{
-	return a[0] == 0 ||                                  /* 0.0.0.0/8 */
-	       a[0] == 10 ||                                 /* 10/8 */
-	       a[0] == 127 ||                                /* loopback */
-	       (a[0] == 100 && (a[1] & 0xc0) == 64) ||       /* CGNAT 100.64/10 */
-	       (a[0] == 169 && a[1] == 254) ||               /* link-local */
-	       (a[0] == 172 && (a[1] & 0xf0) == 16) ||       /* 172.16/12 */
-	       (a[0] == 192 && a[1] == 168) ||               /* 192.168/16 */
-	       (a[0] == 192 && a[1] == 0 && a[2] == 0) ||    /* IETF protocol assignments */
-	       (a[0] == 198 && (a[1] & 0xfe) == 18) ||       /* benchmarking 198.18/15 */
-	       a[0] >= 224;                                  /* multicast, reserved, broadcast */
-}
-
-static int v6_refused(const unsigned char a[16])
-{
-	static const unsigned char zero[12];
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
-	static const unsigned char nat64_local[6] = { 0, 0x64, 0xff, 0x9b, 0, 1 };
-
-	if (!memcmp(a, mapped, 12) || !memcmp(a, zero, 12))
-		return v4_refused(a + 12); /* IPv4-mapped, IPv4-compatible, ::1 and :: */
-	/* Addresses that carry an IPv4 address a gateway would reach: NAT64 64:ff9b::/96 and
-	 * 6to4 2002::/16 are judged by it; the local-use NAT64 64:ff9b:1::/48 is refused. */
-	if (!memcmp(a, nat64, 12))
-		return v4_refused(a + 12);
-	if (a[0] == 0x20 && a[1] == 0x02)
-		return v4_refused(a + 2);
-	if (!memcmp(a, nat64_local, 6))
-		return 1;
-	return (a[0] & 0xfe) == 0xfc ||                      /* unique local fc00::/7 */
-	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||    /* link-local fe80::/10 */
-	       (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) ||    /* site-local fec0::/10 */
-	       a[0] == 0xff;                                 /* multicast */
-}
-
 /* 1 when the address may not be connected to; then why is "address not allowed: ADDR". */
 static int address_refused(const struct sockaddr *sa, char *why, size_t whylen)
 {
-	char text[INET6_ADDRSTRLEN] = "?";
-	int refused;
+	char text[INET6_ADDRSTRLEN];
 
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
-		refused = v4_refused((const unsigned char *)&in->sin_addr);
-		inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-
-		refused = v6_refused(in6->sin6_addr.s6_addr);
-		inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
-	} else {
-		refused = 1;
-	}
-	if (refused)
-		snprintf(why, whylen, "address not allowed: %s", text);
-	return refused;
+	if (!netaddr_refused(sa, text, sizeof(text)))
+		return 0;
+	snprintf(why, whylen, "address not allowed: %s", text);
+	return 1;
 }
 
 /* CURLOPT_OPENSOCKETFUNCTION: sees every resolved address before curl connects to it. */
@@ -384,13 +340,24 @@ static int record_job(struct store_tx *tx, void *arg)
 	return store_tx_attempt_record(tx, arg);
 }
 
+/* The time, in whole Unix seconds (as next_attempt_at is stored), of a retry delay_s seconds
+ * from now: rounded up, so that a retry never comes before its delay has passed (a failure
+ * at 12:00:00.95 with a delay of 5 s is retried from 12:00:06, not at 12:00:05). */
+static int64_t retry_at(int delay_s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec + (now.tv_nsec > 0) + delay_s;
+}
+
 /* A transfer ended with res: decide and record the outcome. */
 static void finish(struct dispatcher *dp, struct flight *f, CURLcode res)
 {
 	struct store_attempt a;
 	char error[CURL_ERROR_SIZE + 64];
 	long code = 0;
-	int rc;
+	int rc, refused = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.delivery_id = f->delivery_id;
@@ -412,14 +379,16 @@ static void finish(struct dispatcher *dp, struct flight *f, CURLcode res)
 		if (code == 410)
 			a.disable_webhook = 1;
 	} else if (f->refused[0]) {
-		snprintf(error, sizeof(error), "%s", f->refused);
+		/* Retrying would meet the same refusal: fail now and let the next one go. */
+		snprintf(error, sizeof(error), "%s; not retried", f->refused);
+		refused = 1;
 	} else {
 		snprintf(error, sizeof(error), "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror(res));
 	}
 	if (!a.succeeded) {
 		a.error = error;
-		if (!a.disable_webhook && f->attempts < dp->n_schedule)
-			a.next_attempt = (int64_t)time(NULL) + dp->schedule[f->attempts];
+		if (!a.disable_webhook && !refused && f->attempts < dp->n_schedule)
+			a.next_attempt = retry_at(dp->schedule[f->attempts]);
 	}
 	if (a.succeeded)
 		atomic_fetch_add(&dp->n_succeeded, 1);
@@ -465,12 +434,37 @@ static int idle_ms(struct dispatcher *dp)
 	return DISPATCHER_IDLE_MS;
 }
 
+static int expire_job(struct store_tx *tx, void *arg)
+{
+	int64_t *cutoff = arg;
+
+	return store_tx_deliveries_expire(tx, *cutoff, NULL);
+}
+
+/* Paused deliveries older than the pause window expire; at most once a DISPATCHER_CLEANUP_MS. */
+static void cleanup(struct dispatcher *dp, int64_t *last_ms)
+{
+	int64_t now = clock_mono_ms(), cutoff;
+	int rc;
+
+	if (*last_ms && now - *last_ms < DISPATCHER_CLEANUP_MS)
+		return;
+	*last_ms = now ? now : 1;
+	cutoff = (int64_t)time(NULL) - dp->pause_s;
+	rc = store_write(dp->s, expire_job, &cutoff);
+	if (rc)
+		fprintf(stderr, "aijri: webhook dispatcher: expiring paused deliveries: %s\n",
+			rc_str(rc));
+}
+
 static void *dispatcher_main(void *arg)
 {
 	struct dispatcher *dp = arg;
+	int64_t last_cleanup = 0;
 	int running;
 
 	while (!atomic_load(&dp->stop)) {
+		cleanup(dp, &last_cleanup);
 		start_due(dp);
 		if (dp->inflight > 0) {
 			curl_multi_perform(dp->multi, &running);
@@ -535,6 +529,8 @@ struct dispatcher *dispatcher_start(struct store *s, const struct config *cfg)
 	dp->timeout = cfg->webhook_timeout > 0 ? cfg->webhook_timeout : 10;
 	dp->concurrency = cfg->webhook_concurrency > 0 ? cfg->webhook_concurrency : 64;
 	dp->allow_private = cfg->allow_private_webhooks;
+	dp->pause_s = (int64_t)(cfg->webhook_pause_days > 0 ? cfg->webhook_pause_days : 30) * 86400;
+	store_webhook_pause_set(s, dp->pause_s);
 	dp->flights = calloc((size_t)dp->concurrency, sizeof(*dp->flights));
 	dp->multi = curl_multi_init();
 	if (!dp->flights || !dp->multi) {

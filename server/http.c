@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -364,8 +365,8 @@ static enum MHD_Result on_complete(struct req *r, const char *method)
 
 		if (resp) {
 			ret = MHD_queue_response(r->conn, (unsigned)r->rs.status, resp);
-			cache_put(h->cache, buf_str(&key), gen, resp, bytes, etag_of(&r->rs),
-				  r->rq.route, r->rs.status);
+			cache_put(h->cache, buf_str(&key), gen, r->rs.cache_until, resp, bytes,
+				  etag_of(&r->rs), r->rq.route, r->rs.status);
 			observe(r, method, r->rq.route, r->rs.status);
 			buf_release(&key);
 			return ret;

@@ -17,6 +17,8 @@
  * makes the next call read everything again. The server must be the database's only writer
  * (as it is: the offline commands that write, import and restore, run with it stopped).
  */
+#include <limits.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,15 +33,22 @@ struct cat_entry {
 	int revision;
 	char zone[8];
 	char *slug, *title, *label, *created_at, *updated_at, *category, *seniority;
+	char *soc_codes, *isco_codes, *oldest_as_of; /* NULL when none */
 	/* The title and each alias name, ASCII lower-cased, each ended by a NUL. */
 	char *search;
 	size_t search_len;
 };
 
+/* The orders of a snapshot: the three of enum store_sort, and by id for look-ups. */
+#define CAT_BY_ID 3
+#define CAT_ORDERS 4
+
 struct cat_snap {
 	atomic_int refs;
 	size_t n;
-	struct cat_entry **order[3]; /* indexed by enum store_sort */
+	struct cat_entry **order[CAT_ORDERS]; /* indexed by enum store_sort, then CAT_BY_ID */
+	int64_t *ids;  /* the ids of order[CAT_BY_ID], side by side: a look-up by id searches
+			* this small array instead of following a pointer at every step */
 };
 
 struct catalog {
@@ -56,7 +65,8 @@ struct catalog {
 static const char SQL_CAT_ROWS[] =
 	"SELECT r.id, r.slug, r.title, r.score, r.zone, r.label, r.revision, r.created_at,"
 	" r.updated_at, r.category, r.seniority,"
-	" (SELECT group_concat(a.name, char(10)) FROM aliases a WHERE a.role_id = r.id)"
+	" (SELECT group_concat(a.name, char(10)) FROM aliases a WHERE a.role_id = r.id),"
+	" r.soc_codes, r.isco_codes, r.oldest_as_of"
 	" FROM roles r WHERE r.archived = 0 AND (?1 IS NULL OR r.id = ?1)";
 
 /* ---------------------------------------------------------------------------------------
@@ -74,6 +84,9 @@ static void entry_decref(struct cat_entry *e)
 	free(e->updated_at);
 	free(e->category);
 	free(e->seniority);
+	free(e->soc_codes);
+	free(e->isco_codes);
+	free(e->oldest_as_of);
 	free(e->search);
 	free(e);
 }
@@ -87,8 +100,9 @@ static void snap_decref(struct cat_snap *sn)
 		return;
 	for (i = 0; sn->order[0] && i < sn->n; i++)
 		entry_decref(sn->order[0][i]);
-	for (k = 0; k < 3; k++)
+	for (k = 0; k < CAT_ORDERS; k++)
 		free(sn->order[k]);
+	free(sn->ids);
 	free(sn);
 }
 
@@ -147,6 +161,9 @@ static struct cat_entry *entry_from_row(sqlite3_stmt *st)
 	e->updated_at = store_col_strdup(st, 8);
 	e->category = store_col_strdup(st, 9);
 	e->seniority = store_col_strdup(st, 10);
+	e->soc_codes = store_col_strdup(st, 12);
+	e->isco_codes = store_col_strdup(st, 13);
+	e->oldest_as_of = store_col_strdup(st, 14);
 	if (e->title)
 		e->search = search_text(e->title, (const char *)sqlite3_column_text(st, 11),
 					&e->search_len);
@@ -171,11 +188,14 @@ static int nocase_cmp(const char *a, const char *b)
 	}
 }
 
-/* The orders of the SQL lists: ORDER BY title, slug / score, slug / score DESC, slug. */
+/* The orders of the SQL lists: ORDER BY title, slug / score, slug / score DESC, slug; and
+ * by id. */
 static int cmp_entries(int order, const struct cat_entry *a, const struct cat_entry *b)
 {
 	int c = 0;
 
+	if (order == CAT_BY_ID)
+		return a->id < b->id ? -1 : a->id > b->id;
 	if (order == STORE_SORT_TITLE)
 		c = nocase_cmp(a->title, b->title);
 	else if (a->score != b->score)
@@ -201,10 +221,16 @@ static int cmp_score_desc(const void *a, const void *b)
 			   *(struct cat_entry *const *)b);
 }
 
-static int (*const cmps[3])(const void *, const void *) = {
+static int cmp_by_id(const void *a, const void *b)
+{
+	return cmp_entries(CAT_BY_ID, *(struct cat_entry *const *)a, *(struct cat_entry *const *)b);
+}
+
+static int (*const cmps[CAT_ORDERS])(const void *, const void *) = {
 	[STORE_SORT_TITLE] = cmp_title,
 	[STORE_SORT_SCORE] = cmp_score,
 	[STORE_SORT_SCORE_DESC] = cmp_score_desc,
+	[CAT_BY_ID] = cmp_by_id,
 };
 
 static struct cat_snap *snap_alloc(size_t n)
@@ -215,7 +241,12 @@ static struct cat_snap *snap_alloc(size_t n)
 	if (!sn)
 		return NULL;
 	atomic_init(&sn->refs, 1);
-	for (k = 0; k < 3; k++) {
+	sn->ids = malloc((n ? n : 1) * sizeof(*sn->ids));
+	if (!sn->ids) {
+		snap_decref(sn);
+		return NULL;
+	}
+	for (k = 0; k < CAT_ORDERS; k++) {
 		sn->order[k] = malloc((n ? n : 1) * sizeof(struct cat_entry *));
 		if (!sn->order[k]) {
 			snap_decref(sn);
@@ -223,6 +254,14 @@ static struct cat_snap *snap_alloc(size_t n)
 		}
 	}
 	return sn;
+}
+
+static void snap_index_ids(struct cat_snap *sn)
+{
+	size_t i;
+
+	for (i = 0; i < sn->n; i++)
+		sn->ids[i] = sn->order[CAT_BY_ID][i]->id;
 }
 
 /* Reads the rows of one role (id > 0) or of all (id 0) into a growing array. */
@@ -280,12 +319,13 @@ static int snap_read_all(struct store_conn *c, struct cat_snap **out)
 		return rc;
 	}
 	sn->n = n;
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < CAT_ORDERS; k++) {
 		if (n)
 			memcpy(sn->order[k], arr, n * sizeof(*arr));
 		qsort(sn->order[k], n, sizeof(*arr), cmps[k]);
 	}
 	free(arr); /* the snapshot holds the one reference each entry has */
+	snap_index_ids(sn);
 	*out = sn;
 	return RC_OK;
 }
@@ -323,7 +363,7 @@ static int snap_patch(struct store_conn *c, const struct cat_snap *old, const in
 	if (rc)
 		goto out;
 	sn->n = kept + n_fresh;
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < CAT_ORDERS; k++) {
 		if (n_fresh)
 			memcpy(sorted, fresh, n_fresh * sizeof(*sorted));
 		qsort(sorted, n_fresh, sizeof(*sorted), cmps[k]);
@@ -345,6 +385,7 @@ static int snap_patch(struct store_conn *c, const struct cat_snap *old, const in
 		if (!bsearch(&old->order[0][i]->id, ids, n_ids, sizeof(*ids), cmp_id))
 			atomic_fetch_add_explicit(&old->order[0][i]->refs, 1, memory_order_relaxed);
 	n_fresh = 0;
+	snap_index_ids(sn);
 	*out = sn;
 	sn = NULL;
 out:
@@ -477,6 +518,59 @@ static int entry_matches(const struct cat_entry *e, const char *needle)
 	return 0;
 }
 
+/* Whether a code of the space-separated list starts with prefix. */
+static int code_listed(const char *list, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *p;
+
+	for (p = list; p && *p;) {
+		if (!strncmp(p, prefix, n))
+			return 1;
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+/* Whether e passes the filters of q (needle: q's search text lower-cased, or NULL). */
+static int entry_passes(const struct cat_entry *e, const struct store_role_query *q,
+			const char *needle)
+{
+	if ((q->zone && strcmp(e->zone, q->zone)) || (q->has_min && e->score < q->min_score) ||
+	    (q->has_max && e->score > q->max_score))
+		return 0;
+	if ((q->soc && !code_listed(e->soc_codes, q->soc)) ||
+	    (q->isco && !code_listed(e->isco_codes, q->isco)))
+		return 0;
+	if (q->stale >= 0 && q->stale_before &&
+	    (e->oldest_as_of && strcmp(e->oldest_as_of, q->stale_before) < 0) != (q->stale == 1))
+		return 0;
+	return !needle || entry_matches(e, needle);
+}
+
+/* The row handed to callers: it borrows the entry's strings, which the snapshot holds until
+ * the caller's reference to it is dropped. */
+static void entry_row(const struct cat_entry *e, struct store_role *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = e->id;
+	r->slug = e->slug;
+	r->title = e->title;
+	r->score = e->score;
+	memcpy(r->zone, e->zone, sizeof(r->zone));
+	r->label = e->label;
+	r->revision = e->revision;
+	r->created_at = e->created_at;
+	r->updated_at = e->updated_at;
+	r->category = e->category;
+	r->seniority = e->seniority;
+	r->soc_codes = e->soc_codes;
+	r->isco_codes = e->isco_codes;
+	r->oldest_as_of = e->oldest_as_of;
+}
+
 int catalog_list(struct catalog *cat, struct store_conn *c, const struct store_role_query *q,
 		 int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total)
 {
@@ -508,25 +602,12 @@ int catalog_list(struct catalog *cat, struct store_conn *c, const struct store_r
 		const struct cat_entry *e = order[i];
 		struct store_role r;
 
-		if ((q->zone && strcmp(e->zone, q->zone)) || (q->has_min && e->score < q->min_score) ||
-		    (q->has_max && e->score > q->max_score) || (needle && !entry_matches(e, needle)))
+		if (!entry_passes(e, q, needle))
 			continue;
 		matched++;
 		if (stop || matched <= offset || (limit >= 0 && matched > offset + limit))
 			continue;
-		/* The row borrows the entry's strings: the snapshot holds them until we drop it. */
-		memset(&r, 0, sizeof(r));
-		r.id = e->id;
-		r.slug = e->slug;
-		r.title = e->title;
-		r.score = e->score;
-		memcpy(r.zone, e->zone, sizeof(r.zone));
-		r.label = e->label;
-		r.revision = e->revision;
-		r.created_at = e->created_at;
-		r.updated_at = e->updated_at;
-		r.category = e->category;
-		r.seniority = e->seniority;
+		entry_row(e, &r);
 		stop = row(ctx, &r) != 0;
 	}
 	if (total)
@@ -534,4 +615,159 @@ int catalog_list(struct catalog *cat, struct store_conn *c, const struct store_r
 	snap_decref(sn);
 	free(needle);
 	return RC_OK;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Neighbours
+ */
+
+struct near_cand {
+	const struct cat_entry *e;
+	long long tenths;  /* the distance in tenths of a point (published scores have one decimal) */
+	int other_cat;     /* 1 when not the role's own category */
+};
+
+static long long tenths(double x)
+{
+	return llround(x * 10.0);
+}
+
+static int cmp_near(const void *a, const void *b)
+{
+	const struct near_cand *x = a, *y = b;
+
+	if (x->tenths != y->tenths)
+		return x->tenths < y->tenths ? -1 : 1;
+	if (x->other_cat != y->other_cat)
+		return x->other_cat - y->other_cat;
+	return strcmp(x->e->slug, y->e->slug);
+}
+
+static int same_category(const struct cat_entry *a, const struct cat_entry *b)
+{
+	return a->category && b->category ? !strcmp(a->category, b->category)
+					  : !a->category && !b->category;
+}
+
+/*
+ * Walks outward from the role's place in the score order, nearest side first, taking every
+ * entry until limit are taken and the next is farther than the last taken: then every tie at
+ * the last distance is among the candidates, which are sorted by the tie rules and cut.
+ */
+int catalog_near(struct catalog *cat, struct store_conn *c, const char *slug, int limit,
+		 int (*row)(void *ctx, const struct store_role *r, double distance), void *ctx)
+{
+	struct cat_snap *sn = NULL;
+	struct cat_entry **order;
+	const struct cat_entry *me = NULL;
+	struct near_cand *cand = NULL;
+	size_t i, pos = 0, n = 0, cap = 0;
+	long lo, hi;
+	long long me_t, last = -1;
+	int rc;
+
+	rc = catalog_current(cat, c, &sn);
+	if (rc)
+		return rc;
+	order = sn->order[STORE_SORT_SCORE];
+	for (i = 0; i < sn->n && !me; i++)
+		if (!strcmp(order[i]->slug, slug))
+			me = order[pos = i];
+	if (!me) {
+		rc = RC_NOTFOUND;
+		goto out;
+	}
+	me_t = tenths(me->score);
+	for (lo = (long)pos - 1, hi = (long)pos + 1; lo >= 0 || hi < (long)sn->n;) {
+		long long dlo = lo >= 0 ? me_t - tenths(order[lo]->score) : LLONG_MAX;
+		long long dhi = hi < (long)sn->n ? tenths(order[hi]->score) - me_t : LLONG_MAX;
+		long long d = dlo <= dhi ? dlo : dhi;
+
+		if ((long)n >= limit && d > last)
+			break;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			struct near_cand *nc = realloc(cand, ncap * sizeof(*nc));
+
+			if (!nc) {
+				rc = RC_NOMEM;
+				goto out;
+			}
+			cand = nc;
+			cap = ncap;
+		}
+		cand[n].e = dlo <= dhi ? order[lo--] : order[hi++];
+		cand[n].tenths = d;
+		cand[n].other_cat = !same_category(cand[n].e, me);
+		last = d;
+		n++;
+	}
+	/* A role alone has no neighbour: no list to sort (qsort must not get NULL). */
+	if (n)
+		qsort(cand, n, sizeof(*cand), cmp_near);
+	for (i = 0; i < n && (long)i < limit; i++) {
+		struct store_role r;
+
+		entry_row(cand[i].e, &r);
+		if (row(ctx, &r, (double)cand[i].tenths / 10.0))
+			break;
+	}
+out:
+	free(cand);
+	snap_decref(sn);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Look-ups by id
+ */
+
+struct catalog_lookup {
+	struct cat_snap *sn;
+};
+
+int catalog_lookup_begin(struct catalog *cat, struct store_conn *c, struct catalog_lookup **out)
+{
+	struct catalog_lookup *lk = calloc(1, sizeof(*lk));
+	int rc;
+
+	*out = NULL;
+	if (!lk)
+		return RC_NOMEM;
+	rc = catalog_current(cat, c, &lk->sn);
+	if (rc) {
+		free(lk);
+		return rc;
+	}
+	*out = lk;
+	return RC_OK;
+}
+
+long catalog_lookup_index(struct catalog_lookup *lk, int64_t id)
+{
+	const int64_t *hit = bsearch(&id, lk->sn->ids, lk->sn->n, sizeof(id), cmp_id);
+
+	return hit ? (long)(hit - lk->sn->ids) : -1;
+}
+
+size_t catalog_lookup_count(struct catalog_lookup *lk)
+{
+	return lk->sn->n;
+}
+
+void catalog_lookup_names(struct catalog_lookup *lk, long index, const char **slug,
+			  const char **title)
+{
+	const struct cat_entry *e = lk->sn->order[CAT_BY_ID][index];
+
+	*slug = e->slug;
+	*title = e->title;
+}
+
+void catalog_lookup_end(struct catalog_lookup *lk)
+{
+	if (!lk)
+		return;
+	snap_decref(lk->sn);
+	free(lk);
 }

@@ -6,9 +6,16 @@
  * (only the oldest pending delivery of each subscription, so that an endpoint gets its events
  * in order) and records each attempt through a job. Nothing here sends anything or knows
  * HTTP; it never sleeps except in store_outbox_wait().
+ *
+ * A disabled subscription is paused: its deliveries are still written, as "pending" rows that
+ * the dispatcher skips (reads show them as "paused"), and are sent in order once it is active
+ * again; those older than the pause window expire (store_tx_deliveries_expire, and at resume).
+ * "paused" is therefore never stored: it is the pending status seen through a disabled
+ * subscription, so that pausing and resuming touch one row, not the whole queue.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,11 +28,13 @@
 
 #define WEBHOOK_COLS \
 	"w.id, w.url, w.events_json, w.roles_json, w.description, w.secret, w.status, " \
-	"w.created_at, w.updated_at"
+	"w.created_at, w.updated_at, w.disabled_reason"
 
+/* Needs the delivery's subscription as w: a pending delivery of a disabled one is paused. */
 #define DELIVERY_COLS \
-	"d.id, d.webhook_id, d.event_id, e.type, d.status, d.attempts, d.last_status_code, " \
-	"d.last_error, d.next_attempt_at, d.created_at, d.updated_at"
+	"d.id, d.webhook_id, d.event_id, e.type, " \
+	"CASE WHEN d.status = 'pending' AND w.status = 'disabled' THEN 'paused' ELSE d.status END, " \
+	"d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, d.updated_at"
 
 void store_webhook_release(struct store_webhook *w)
 {
@@ -38,6 +47,7 @@ void store_webhook_release(struct store_webhook *w)
 	free(w->description);
 	free(w->secret);
 	free(w->status);
+	free(w->disabled_reason);
 	free(w->created_at);
 	free(w->updated_at);
 	memset(w, 0, sizeof(*w));
@@ -74,6 +84,7 @@ static int webhook_from_row(sqlite3_stmt *st, struct store_webhook *w)
 	w->status = store_col_strdup(st, 6);
 	w->created_at = store_col_strdup(st, 7);
 	w->updated_at = store_col_strdup(st, 8);
+	w->disabled_reason = store_col_strdup(st, 9);
 	if (!w->id || !w->url || !w->events_json || !w->secret || !w->status || !w->created_at ||
 	    !w->updated_at) {
 		store_webhook_release(w);
@@ -161,6 +172,76 @@ int store_tx_webhook_create(struct store_tx *tx, const struct store_webhook *w)
 	return rc;
 }
 
+/* Expires the pending deliveries created before cutoff of subscription id (being resumed),
+ * or with id NULL of every disabled one; *n gets how many (may be NULL). */
+static int expire_pending(struct store_tx *tx, const char *id, int64_t cutoff, int *n)
+{
+	struct store_conn *c = tx->conn;
+	char iso[CLOCK_ISO_LEN], why[96];
+	sqlite3_stmt *st;
+	int64_t days;
+	int rc;
+
+	/* created_at is RFC 3339 UTC to the second: its text order is its time order. */
+	clock_iso((time_t)cutoff, iso);
+	days = store_webhook_pause(tx->s) / 86400;
+	snprintf(why, sizeof(why), "expired: its subscription was paused for more than %lld day%s",
+		 (long long)days, days == 1 ? "" : "s");
+	if (id)
+		st = store_stmt(c, "UPDATE deliveries SET status = 'expired', next_attempt_at = NULL, "
+				   "last_error = ?3, updated_at = ?4 WHERE webhook_id = ?1 AND "
+				   "status = 'pending' AND created_at < ?2");
+	else
+		st = store_stmt(c, "UPDATE deliveries SET status = 'expired', next_attempt_at = NULL, "
+				   "last_error = ?3, updated_at = ?4 WHERE status = 'pending' AND "
+				   "created_at < ?2 AND webhook_id IN "
+				   "(SELECT id FROM webhooks WHERE status = 'disabled')");
+	if (!st)
+		return RC_IO;
+	if (id)
+		store_bind_text(st, 1, id);
+	store_bind_text(st, 2, iso);
+	store_bind_text(st, 3, why);
+	store_bind_text(st, 4, tx->now);
+	rc = step_done(c, st);
+	if (rc)
+		return rc;
+	if (sqlite3_changes(c->db) > 0)
+		tx->changed = 1;
+	if (n)
+		*n = sqlite3_changes(c->db);
+	return RC_OK;
+}
+
+int store_tx_deliveries_expire(struct store_tx *tx, int64_t cutoff, int *n)
+{
+	return expire_pending(tx, NULL, cutoff, n);
+}
+
+/* A paused subscription is active again: what waited longer than the pause window expires,
+ * the rest is due now, in order. In the job that resumes it, so no attempt comes between. */
+static int webhook_resume(struct store_tx *tx, const char *id)
+{
+	struct store_conn *c = tx->conn;
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = expire_pending(tx, id, tx->now_unix - store_webhook_pause(tx->s), NULL);
+	if (rc)
+		return rc;
+	/* A head that was waiting for a retry when the pause began is due now too. */
+	st = store_stmt(c, "UPDATE deliveries SET next_attempt_at = ?2 WHERE webhook_id = ?1 AND "
+			   "status = 'pending' AND next_attempt_at > ?2");
+	if (!st)
+		return RC_IO;
+	store_bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, tx->now_unix);
+	rc = step_done(c, st);
+	if (!rc)
+		tx->events_added = 1; /* wake the dispatcher after commit */
+	return rc;
+}
+
 /*
  * NULL fields are kept. Because NULL means "keep", two values stand for clearing: roles_json
  * "null" (the JSON null) makes the subscription cover every role again, and an empty
@@ -170,14 +251,29 @@ int store_tx_webhook_update(struct store_tx *tx, const struct store_webhook *w)
 {
 	struct store_conn *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc;
+	int src, rc, was_disabled;
 
+	/* Only a change of status moves disabled_reason, and only a resume touches the queue. */
+	st = store_stmt(c, "SELECT status FROM webhooks WHERE id = ?1");
+	if (!st)
+		return RC_IO;
+	store_bind_text(st, 1, w->id);
+	src = sqlite3_step(st);
+	was_disabled = src == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+		       !strcmp((const char *)sqlite3_column_text(st, 0), "disabled");
+	sqlite3_reset(st);
+	if (src == SQLITE_DONE)
+		return RC_NOTFOUND;
+	if (src != SQLITE_ROW)
+		return store_sqlite_rc(c, src);
 	st = store_stmt(c, "UPDATE webhooks SET url = coalesce(?2, url), "
 			   "events_json = coalesce(?3, events_json), "
 			   "roles_json = CASE WHEN ?4 IS NULL THEN roles_json "
 			   "WHEN ?4 = 'null' THEN NULL ELSE ?4 END, "
 			   "description = CASE WHEN ?5 IS NULL THEN description "
 			   "ELSE nullif(?5, '') END, "
+			   "disabled_reason = CASE WHEN ?6 = 'active' THEN NULL "
+			   "WHEN ?6 = 'disabled' AND status = 'active' THEN ?8 ELSE disabled_reason END, "
 			   "status = coalesce(?6, status), updated_at = ?7 WHERE id = ?1");
 	if (!st)
 		return RC_IO;
@@ -188,15 +284,13 @@ int store_tx_webhook_update(struct store_tx *tx, const struct store_webhook *w)
 	store_bind_text(st, 5, w->description);
 	store_bind_text(st, 6, w->status);
 	store_bind_text(st, 7, tx->now);
+	store_bind_text(st, 8, STORE_DISABLED_REQUESTED);
 	rc = step_done(c, st);
 	if (rc)
 		return rc;
-	if (sqlite3_changes(c->db) == 0)
-		return RC_NOTFOUND;
 	tx->changed = 1;
-	/* Re-enabled: its pending deliveries are due again, so wake the dispatcher. */
-	if (w->status && !strcmp(w->status, "active"))
-		tx->events_added = 1;
+	if (was_disabled && w->status && !strcmp(w->status, "active"))
+		return webhook_resume(tx, w->id);
 	return RC_OK;
 }
 
@@ -336,11 +430,12 @@ out:
  * Events and deliveries
  */
 
-/* The subscriptions that get an event: active, listening for its type (?5), and following its
- * role (?6) or every role. One definition for the check before an event is built and for the
- * insert of its deliveries. */
+/* The subscriptions that get an event: active or paused (a paused one keeps its events for
+ * when it resumes), listening for its type (?5), and following its role (?6) or every role.
+ * One definition for the check before an event is built and for the insert of its
+ * deliveries. */
 #define SUBSCRIBED \
-	"w.status = 'active' " \
+	"w.status IN ('active', 'disabled') " \
 	"AND EXISTS (SELECT 1 FROM json_each(w.events_json) j WHERE j.value = ?5) " \
 	"AND (w.roles_json IS NULL OR EXISTS (SELECT 1 FROM json_each(w.roles_json) r " \
 	"WHERE r.value = ?6))"
@@ -456,8 +551,8 @@ int store_deliveries_list(struct store *s, const char *webhook_id, int limit, in
 	if (rc)
 		return rc;
 	st = store_stmt(c, "SELECT " DELIVERY_COLS " FROM deliveries d "
-			   "JOIN events e ON e.id = d.event_id WHERE d.webhook_id = ?1 "
-			   "ORDER BY d.id DESC LIMIT ?2 OFFSET ?3");
+			   "JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id "
+			   "WHERE d.webhook_id = ?1 ORDER BY d.id DESC LIMIT ?2 OFFSET ?3");
 	if (!st)
 		return RC_IO;
 	store_bind_text(st, 1, webhook_id);
@@ -466,10 +561,9 @@ int store_deliveries_list(struct store *s, const char *webhook_id, int limit, in
 	return delivery_rows(c, st, 0, row, ctx);
 }
 
-int store_delivery_get(struct store *s, const char *webhook_id, int64_t id,
-		       struct store_delivery *out)
+static int delivery_get(struct store_conn *c, const char *webhook_id, int64_t id,
+			struct store_delivery *out)
 {
-	struct store_conn *c = store_reader(s);
 	sqlite3_stmt *st;
 	int src, rc;
 
@@ -477,7 +571,8 @@ int store_delivery_get(struct store *s, const char *webhook_id, int64_t id,
 	if (!c)
 		return RC_IO;
 	st = store_stmt(c, "SELECT " DELIVERY_COLS " FROM deliveries d "
-			   "JOIN events e ON e.id = d.event_id WHERE d.id = ?1 AND d.webhook_id = ?2");
+			   "JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id "
+			   "WHERE d.id = ?1 AND d.webhook_id = ?2");
 	if (!st)
 		return RC_IO;
 	sqlite3_bind_int64(st, 1, id);
@@ -489,6 +584,42 @@ int store_delivery_get(struct store *s, const char *webhook_id, int64_t id,
 		rc = RC_NOTFOUND;
 	else
 		rc = store_sqlite_rc(c, src);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int store_delivery_get(struct store *s, const char *webhook_id, int64_t id,
+		       struct store_delivery *out)
+{
+	return delivery_get(store_reader(s), webhook_id, id, out);
+}
+
+int store_tx_delivery_get(struct store_tx *tx, const char *webhook_id, int64_t id,
+			  struct store_delivery *out)
+{
+	return delivery_get(tx->conn, webhook_id, id, out);
+}
+
+int store_tx_event_delivery(struct store_tx *tx, const char *webhook_id, const char *event_id,
+			    int64_t *id)
+{
+	struct store_conn *c = tx->conn;
+	sqlite3_stmt *st;
+	int src, rc;
+
+	st = store_stmt(c, "SELECT id FROM deliveries WHERE webhook_id = ?1 AND event_id = ?2"
+			   " ORDER BY id DESC LIMIT 1");
+	if (!st)
+		return RC_IO;
+	store_bind_text(st, 1, webhook_id);
+	store_bind_text(st, 2, event_id);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = RC_OK;
+	} else {
+		rc = src == SQLITE_DONE ? RC_NOTFOUND : store_sqlite_rc(c, src);
+	}
 	sqlite3_reset(st);
 	return rc;
 }
@@ -583,9 +714,11 @@ int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 	char *webhook_id = NULL;
 	int attempts = 0, src, rc;
 
+	/* A 410 pauses the subscription: the delivery waits with the others, due at once when
+	 * the subscription is active again. */
 	if (a->succeeded)
 		status = "succeeded";
-	else if (a->next_attempt >= 0 && !a->disable_webhook)
+	else if (a->next_attempt >= 0 || a->disable_webhook)
 		status = "pending";
 	else
 		status = "failed";
@@ -602,7 +735,7 @@ int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 		sqlite3_bind_int(st, 3, a->status_code);
 	store_bind_text(st, 4, a->succeeded ? NULL : a->error);
 	if (!strcmp(status, "pending"))
-		sqlite3_bind_int64(st, 5, a->next_attempt);
+		sqlite3_bind_int64(st, 5, a->disable_webhook ? tx->now_unix : a->next_attempt);
 	store_bind_text(st, 6, tx->now);
 	src = sqlite3_step(st);
 	if (src == SQLITE_ROW) {
@@ -643,25 +776,15 @@ int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 	if (rc || !a->disable_webhook)
 		goto out;
 
-	st = store_stmt(c, "UPDATE webhooks SET status = 'disabled', updated_at = ?2 WHERE id = ?1");
+	st = store_stmt(c, "UPDATE webhooks SET status = 'disabled', disabled_reason = ?3, "
+			   "updated_at = ?2 WHERE id = ?1");
 	if (!st) {
 		rc = RC_IO;
 		goto out;
 	}
 	store_bind_text(st, 1, webhook_id);
 	store_bind_text(st, 2, tx->now);
-	rc = step_done(c, st);
-	if (rc)
-		goto out;
-	st = store_stmt(c, "UPDATE deliveries SET status = 'failed', last_error = 'endpoint disabled', "
-			   "next_attempt_at = NULL, updated_at = ?2 "
-			   "WHERE webhook_id = ?1 AND status = 'pending'");
-	if (!st) {
-		rc = RC_IO;
-		goto out;
-	}
-	store_bind_text(st, 1, webhook_id);
-	store_bind_text(st, 2, tx->now);
+	store_bind_text(st, 3, STORE_DISABLED_GONE);
 	rc = step_done(c, st);
 out:
 	free(webhook_id);
@@ -673,8 +796,25 @@ int store_tx_delivery_redeliver(struct store_tx *tx, const char *webhook_id, int
 {
 	struct store_conn *c = tx->conn;
 	sqlite3_stmt *st;
-	int rc;
+	int rc, src, disabled;
 
+	st = store_stmt(c, "SELECT w.status FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id "
+			   "WHERE d.id = ?2 AND d.webhook_id = ?1");
+	if (!st)
+		return RC_IO;
+	store_bind_text(st, 1, webhook_id);
+	sqlite3_bind_int64(st, 2, delivery_id);
+	src = sqlite3_step(st);
+	disabled = src == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+		   !strcmp((const char *)sqlite3_column_text(st, 0), "disabled");
+	sqlite3_reset(st);
+	if (src == SQLITE_DONE)
+		return RC_NOTFOUND;
+	if (src != SQLITE_ROW)
+		return store_sqlite_rc(c, src);
+	/* Sending again is asked for now: a paused subscription sends nothing until resumed. */
+	if (disabled)
+		return RC_CONFLICT;
 	st = store_stmt(c, "INSERT INTO deliveries (webhook_id, event_id, status, attempts, "
 			   "next_attempt_at, created_at, updated_at) "
 			   "SELECT webhook_id, event_id, 'pending', 0, ?3, ?4, ?4 FROM deliveries "

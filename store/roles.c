@@ -16,7 +16,8 @@
  * write stores the ~20 KB of a role once, not twice. */
 #define ROLE_COLS \
 	"r.id, r.slug, r.title, v.role_json, v.score_json, r.score, r.zone, r.label, r.revision," \
-	" r.archived, r.created_at, r.updated_at, r.category, r.seniority"
+	" r.archived, r.created_at, r.updated_at, r.category, r.seniority, r.soc_codes," \
+	" r.isco_codes, r.evidence_as_of, r.oldest_as_of"
 #define ROLE_FROM \
 	" FROM roles r JOIN revisions v ON v.role_id = r.id AND v.revision = r.revision"
 
@@ -58,12 +59,23 @@ static const char SQL_ALIAS_INSERT[] =
 	" ON CONFLICT (slug) DO NOTHING";
 static const char SQL_ROLE_INSERT[] =
 	"INSERT INTO roles (slug, title, category, seniority, role_json, score_json, score, zone,"
-	" label, revision, archived, created_at, updated_at)"
-	" VALUES (?1, ?2, ?9, ?10, '', '', ?5, ?6, ?7, 1, 0, ?8, ?8)";
+	" label, revision, archived, created_at, updated_at, soc_codes, isco_codes,"
+	" evidence_as_of, oldest_as_of)"
+	" VALUES (?1, ?2, ?9, ?10, '', '', ?5, ?6, ?7, 1, 0, ?8, ?8, ?11, ?12, ?13, ?14)";
 static const char SQL_ROLE_UPDATE[] =
 	"UPDATE roles SET title = ?2, category = ?10, seniority = ?11,"
 	" score = ?5, zone = ?6, label = ?7, revision = ?8,"
-	" updated_at = ?9 WHERE id = ?1";
+	" updated_at = ?9, soc_codes = ?12, isco_codes = ?13, evidence_as_of = ?14,"
+	" oldest_as_of = ?15 WHERE id = ?1";
+/* A revision's row of the score history; the previous result of an update is the roles row
+ * as it is before the update. */
+static const char SQL_HISTORY_FIRST[] =
+	"INSERT INTO score_history (at, role_id, revision, entry)"
+	" VALUES (?1, ?2, ?3, aijri_history_entry(?2, ?3, ?4, ?5, ?6, NULL, NULL, NULL))";
+static const char SQL_HISTORY_NEXT[] =
+	"INSERT INTO score_history (at, role_id, revision, entry)"
+	" SELECT ?1, ?2, ?3, aijri_history_entry(?2, ?3, ?4, ?5, ?6, r.score, r.zone, r.label)"
+	" FROM roles r WHERE r.id = ?2";
 static const char SQL_REV_INSERT[] =
 	"INSERT INTO revisions (role_id, revision, role_json, score_json, score, zone, label,"
 	" reason, changed_json, actor, created_at)"
@@ -76,7 +88,7 @@ static const char SQL_REV_ARCHIVE[] =
 	" SELECT role_id, revision + 1, role_json, score_json, score, zone, label,"
 	" 'archived', '[\"archived\"]', ?3, ?4 FROM revisions WHERE role_id = ?1 AND revision = ?2";
 static const char SQL_ROLE_ARCHIVE[] =
-	"UPDATE roles SET archived = 1, revision = revision + 1, updated_at = ?2"
+	"UPDATE roles SET archived = 1, revision = revision + 1, updated_at = ?2, archived_at = ?2"
 	" WHERE id = ?1 AND archived = 0";
 
 void store_role_release(struct store_role *r)
@@ -92,6 +104,10 @@ void store_role_release(struct store_role *r)
 	free(r->updated_at);
 	free(r->category);
 	free(r->seniority);
+	free(r->soc_codes);
+	free(r->isco_codes);
+	free(r->evidence_as_of);
+	free(r->oldest_as_of);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -141,6 +157,10 @@ static int role_from_row(sqlite3_stmt *st, struct store_role *out)
 	out->updated_at = store_col_strdup(st, 11);
 	out->category = store_col_strdup(st, 12);
 	out->seniority = store_col_strdup(st, 13);
+	out->soc_codes = store_col_strdup(st, 14);
+	out->isco_codes = store_col_strdup(st, 15);
+	out->evidence_as_of = store_col_strdup(st, 16);
+	out->oldest_as_of = store_col_strdup(st, 17);
 	if (!out->slug || !out->title || !out->label || !out->created_at || !out->updated_at ||
 	    (sqlite3_column_type(st, 3) != SQLITE_NULL && !out->role_json) ||
 	    (sqlite3_column_type(st, 4) != SQLITE_NULL && !out->score_json)) {
@@ -254,6 +274,14 @@ int store_roles_list(struct store *s, const struct store_role_query *q,
 	struct store_conn *c = store_reader(s);
 
 	return c ? catalog_list(store_catalog(s), c, q, row, ctx, total) : RC_IO;
+}
+
+int store_roles_near(struct store *s, const char *slug, int limit,
+		     int (*row)(void *ctx, const struct store_role *r, double distance), void *ctx)
+{
+	struct store_conn *c = store_reader(s);
+
+	return c ? catalog_near(store_catalog(s), c, slug, limit, row, ctx) : RC_IO;
 }
 
 int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_role *r), void *ctx)
@@ -492,6 +520,39 @@ static int revision_insert(struct store_tx *tx, int64_t id, const struct store_r
 	return rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
 }
 
+/* The revision's row of the score history: before the roles row is updated (an update takes
+ * its previous result from it), or after a create (no previous result). */
+static int history_insert(struct store_tx *tx, int64_t id, const struct store_role_write *w,
+			  int first)
+{
+	struct store_conn *c = tx->conn;
+	sqlite3_stmt *st = store_stmt(c, first ? SQL_HISTORY_FIRST : SQL_HISTORY_NEXT);
+	int rc;
+
+	if (!st)
+		return RC_IO;
+	sqlite3_bind_int64(st, 1, tx->now_unix);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int(st, 3, w->revision);
+	sqlite3_bind_double(st, 4, w->score);
+	store_bind_text(st, 5, w->zone);
+	store_bind_text(st, 6, w->label);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_sqlite_rc(c, rc);
+	return sqlite3_changes(c->db) == 1 ? RC_OK : RC_IO;
+}
+
+/* Binds the list columns of w from index `at` on: soc, isco, evidence_as_of, oldest_as_of. */
+static void bind_list_columns(sqlite3_stmt *st, int at, const struct store_role_write *w)
+{
+	store_bind_text(st, at, w->soc_codes);
+	store_bind_text(st, at + 1, w->isco_codes);
+	store_bind_text(st, at + 2, w->evidence_as_of);
+	store_bind_text(st, at + 3, w->oldest_as_of);
+}
+
 static int write_valid(const struct store_role_write *w)
 {
 	return w->slug && w->title && w->role_json && w->score_json && w->zone && w->label &&
@@ -521,6 +582,7 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 	store_bind_text(st, 8, tx->now);
 	store_bind_text(st, 9, w->category);
 	store_bind_text(st, 10, w->seniority);
+	bind_list_columns(st, 11, w);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -531,6 +593,8 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 	if (rc)
 		return rc;
 	rc = revision_insert(tx, id, w);
+	if (!rc)
+		rc = history_insert(tx, id, w, 1);
 	if (rc)
 		return rc;
 	tx->changed = 1;
@@ -560,6 +624,8 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 			return rc;
 	}
 	rc = revision_insert(tx, cur.id, w);
+	if (!rc)
+		rc = history_insert(tx, cur.id, w, 0);
 	if (rc)
 		return rc;
 	st = store_stmt(c, SQL_ROLE_UPDATE);
@@ -574,6 +640,7 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 	store_bind_text(st, 9, tx->now);
 	store_bind_text(st, 10, w->category);
 	store_bind_text(st, 11, w->seniority);
+	bind_list_columns(st, 12, w);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)

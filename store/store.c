@@ -22,6 +22,12 @@
  * to this size (the checkpointer, checkpoint.c, cuts it to zero). */
 #define STORE_WAL_LIMIT_BYTES (4 << 20)
 #define STORE_BUSY_MS 5000
+/* The writer's background clean-up of expired idempotency keys: a batch of at most this many
+ * rows (one short transaction), then the next one soon while there are more, else after a
+ * while. */
+#define STORE_EXPIRE_BATCH 500
+#define STORE_EXPIRE_EVERY_S 60
+#define STORE_EXPIRE_AGAIN_S 1
 
 struct store_job {
 	store_job_fn fn;
@@ -62,12 +68,17 @@ struct store {
 	pthread_mutex_t outbox_mu;
 	pthread_cond_t outbox_cond;
 	int outbox_flag;
+	/* How long a paused subscription's deliveries are kept for it (outbox.c); set before
+	 * the dispatcher starts, read-only after. */
+	int64_t webhook_pause_s;
 
 	struct catalog *cat;
 	/* The writer's: roles the current batch touched, for the catalog after commit. */
 	int64_t *touched;
 	size_t n_touched, cap_touched;
 	int touched_all;
+
+	int64_t next_expire;     /* the writer's: monotonic seconds of its next clean-up */
 
 	struct checkpointer *ckpt;
 };
@@ -245,6 +256,16 @@ int *store_outbox_flag(struct store *s)
 	return &s->outbox_flag;
 }
 
+void store_webhook_pause_set(struct store *s, int64_t seconds)
+{
+	s->webhook_pause_s = seconds > 0 ? seconds : STORE_WEBHOOK_PAUSE_DEFAULT;
+}
+
+int64_t store_webhook_pause(struct store *s)
+{
+	return s->webhook_pause_s;
+}
+
 /* ---------------------------------------------------------------------------------------
  * Migrations
  */
@@ -371,6 +392,26 @@ static int wexec(struct store *s, const char *sql)
 	return rc;
 }
 
+int store_tx_run(struct store_tx *tx, store_job_fn fn, void *arg)
+{
+	struct store *s = tx->s;
+	int changed = tx->changed, events = tx->events_added, rc;
+
+	if (wexec(s, "SAVEPOINT part") != SQLITE_OK)
+		return RC_IO;
+	rc = fn(tx, arg);
+	if (rc) {
+		if (wexec(s, "ROLLBACK TO part") != SQLITE_OK)
+			return RC_IO;
+		/* What the part wrote is gone: so is its claim to have written. */
+		tx->changed = changed;
+		tx->events_added = events;
+	}
+	if (wexec(s, "RELEASE part") != SQLITE_OK)
+		return RC_IO;
+	return rc;
+}
+
 /* A statement a job left mid-step would keep its read open across COMMIT; end them all. */
 static void reset_all(struct store_conn *c)
 {
@@ -464,18 +505,62 @@ void store_tx_role_touched(struct store_tx *tx, int64_t id)
 	s->touched[s->n_touched++] = id;
 }
 
+static int expire_job(struct store_tx *tx, void *arg)
+{
+	return store_tx_idem_expire(tx, tx->now_unix, STORE_EXPIRE_BATCH, arg);
+}
+
+/* One batch of the background clean-up, as a job of its own; schedules the next. */
+static void expire_keys(struct store *s)
+{
+	struct store_job j;
+	int deleted = 0, events = 0;
+
+	memset(&j, 0, sizeof(j));
+	j.fn = expire_job;
+	j.arg = &deleted;
+	checkpointer_batch_begin(s->ckpt);
+	run_batch(s, &j, &events);
+	checkpointer_batch_end(s->ckpt);
+	s->next_expire = clock_mono_ms() / 1000 +
+			 (j.rc == RC_OK && deleted == STORE_EXPIRE_BATCH ? STORE_EXPIRE_AGAIN_S
+									 : STORE_EXPIRE_EVERY_S);
+}
+
+/* Waits (s->mu held) until a job is queued, the store stops, or a clean-up is due. Returns
+ * 1 when a clean-up is due. */
+static int writer_wait(struct store *s)
+{
+	struct timespec ts;
+
+	while (!s->head && !s->stopping) {
+		if (clock_mono_ms() / 1000 >= s->next_expire)
+			return 1;
+		ts.tv_sec = (time_t)s->next_expire;
+		ts.tv_nsec = 0;
+		pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+	}
+	/* Under a steady stream of jobs too, the clean-up gets its turn. */
+	return !s->stopping && clock_mono_ms() / 1000 >= s->next_expire;
+}
+
 static void *writer_main(void *arg)
 {
 	struct store *s = arg;
 	struct store_job *batch, *last, *j, *next;
-	int n, changed, events;
+	int n, changed, events, expire;
 	void (*hook)(void *);
 	void *hook_ctx;
 
+	s->next_expire = clock_mono_ms() / 1000 + STORE_EXPIRE_AGAIN_S;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
-		while (!s->head && !s->stopping)
-			pthread_cond_wait(&s->cond, &s->mu);
+		expire = writer_wait(s);
+		if (expire) {
+			pthread_mutex_unlock(&s->mu);
+			expire_keys(s);
+			continue;
+		}
 		if (!s->head) {
 			pthread_mutex_unlock(&s->mu);
 			break;
@@ -634,6 +719,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	pthread_mutex_init(&s->readers_mu, NULL);
 	pthread_mutex_init(&s->outbox_mu, NULL);
 	cond_init_monotonic(&s->outbox_cond);
+	s->webhook_pause_s = STORE_WEBHOOK_PAUSE_DEFAULT;
 	s->cat = catalog_new();
 	if (!s->cat) {
 		snprintf(err, errlen, "out of memory");
@@ -674,6 +760,11 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot set up: %s", path, sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (store_history_register(db)) {
+		snprintf(err, errlen, "%s: cannot set up: %s", path, sqlite3_errmsg(db));
+		rc = RC_IO;
 		goto fail;
 	}
 	rc = migrate(s, err, errlen);

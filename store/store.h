@@ -64,6 +64,9 @@ int store_write_async(struct store *s, store_job_fn fn, void *arg, store_done_fn
 /* Registers a function the writer calls after every commit that changed something, before
  * the completions (the API's response cache uses it to invalidate). One per store. */
 void store_on_commit(struct store *s, void (*fn)(void *ctx), void *ctx);
+/* Inside a job: runs fn as a part of it that is rolled back alone when fn returns non-zero
+ * (RC_UNCHANGED included), as the job itself would be. Returns fn's rc. */
+int store_tx_run(struct store_tx *tx, store_job_fn fn, void *arg);
 /* The current time as the transaction sees it ("2026-11-24T12:00:00Z"): one value for the
  * whole job, so a revision's row, its score block and its events agree. */
 const char *store_tx_now(struct store_tx *tx);
@@ -87,6 +90,10 @@ struct store_role {
 	char *updated_at;
 	char *category;   /* NULL when none */
 	char *seniority;  /* NULL when none */
+	char *soc_codes;  /* the role's SOC codes separated by spaces; NULL when none */
+	char *isco_codes; /* likewise its ISCO codes */
+	char *evidence_as_of; /* JSON object: evidence dimension -> as_of date (NULL: unknown) */
+	char *oldest_as_of;   /* the oldest of those dates, "YYYY-MM-DD" (NULL: unknown) */
 };
 void store_role_release(struct store_role *r);
 
@@ -102,15 +109,30 @@ struct store_role_query {
 	const char *zone;  /* "green", "yellow", "red"; NULL = any */
 	int has_min, has_max;
 	double min_score, max_score; /* inclusive, on the published score */
+	const char *soc;   /* a prefix of one of the role's SOC codes; NULL = any */
+	const char *isco;  /* likewise of its ISCO codes */
+	/* 1: only roles whose oldest as_of is before stale_before ("YYYY-MM-DD"); 0: only the
+	 * others; -1: any. */
+	int stale;
+	const char *stale_before;
 	enum store_sort sort;        /* ties broken by slug */
-	int limit, offset;
+	int limit, offset;           /* limit 0: every match */
 };
 
-/* Calls row() for each matching role not archived (role_json and score_json left NULL:
- * lists are served from an index that holds neither) and sets *total to
- * the count of all matches, ignoring limit and offset. A non-zero return from row() stops. */
+/* Calls row() for each matching role not archived (role_json, score_json and
+ * evidence_as_of left NULL: lists are served from memory, which holds none of them) and sets
+ * *total to the count of all matches, ignoring limit and offset. A non-zero return from row()
+ * stops. The strings of *r are valid during the call only. */
 int store_roles_list(struct store *s, const struct store_role_query *q,
 		     int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total);
+/*
+ * The live roles with the published scores nearest to slug's, nearest first; at equal
+ * distance those of the role's own category first, then by slug; the role itself left out.
+ * Calls row() for at most limit of them, with distance = |score - the role's score|.
+ * RC_NOTFOUND when slug is no live role (aliases are not resolved here).
+ */
+int store_roles_near(struct store *s, const char *slug, int limit,
+		     int (*row)(void *ctx, const struct store_role *r, double distance), void *ctx);
 /* Calls row() for every role not archived, ordered by slug, with role_json and score_json. */
 int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_role *r), void *ctx);
 
@@ -159,6 +181,10 @@ struct store_role_write {
 	const char *category;     /* the role's category and seniority, NULL when none: kept */
 	const char *seniority;    /* beside role_json so that lists need not parse it */
 	int keep_aliases;         /* update only: the aliases are as they were, leave them */
+	const char *soc_codes;    /* list columns, as in struct store_role (NULL: none) */
+	const char *isco_codes;
+	const char *evidence_as_of;
+	const char *oldest_as_of;
 };
 
 /* What a write needs to know of the current role before it reads the whole of it. */
@@ -187,6 +213,41 @@ int store_tx_slug_taken(struct store_tx *tx, const char *slug);
  * last one's body and score, with reason "archived", changed ["archived"] and the actor
  * (may be NULL), and takes the role out of lists and reads. Revisions and aliases are kept. */
 int store_tx_role_archive(struct store_tx *tx, const char *slug, const char *actor);
+
+/* ---------------------------------------------------------------------------------------
+ * Score history (GET /movers)
+ */
+
+/* A role's published result at one revision. */
+struct store_result {
+	double score;
+	const char *zone;
+	const char *label;
+	int revision;
+};
+
+/* A role whose published result at `until` differs from the one at `since`. Its slug and
+ * title are NULL until store_move_names() looks them up: a caller that keeps a few of many
+ * moves asks only for those. */
+struct store_move {
+	const char *slug;
+	const char *title;
+	struct store_result from, to;
+	void *lookup;   /* store_move_names' */
+	long index;
+};
+
+/*
+ * Calls row() for every role that was live at both times (Unix seconds, since <= until) and
+ * whose published score or zone at until differs from the one at since, in no set order. A
+ * role's result at a time is that of its last revision made at or before it. Reads the score
+ * history of the window alone (one range of an index), never role JSON. The strings of *m are
+ * valid during the call only; a non-zero return from row() stops.
+ */
+int store_movers(struct store *s, int64_t since, int64_t until,
+		 int (*row)(void *ctx, struct store_move *m), void *ctx);
+/* Inside row(): sets m->slug and m->title (valid during the call). */
+void store_move_names(struct store_move *m);
 
 /* ---------------------------------------------------------------------------------------
  * API tokens (only SHA-256 hashes are stored)
@@ -226,14 +287,28 @@ struct store_webhook {
 	char *roles_json;   /* JSON array of slugs, or NULL for every role */
 	char *description;  /* may be NULL */
 	char *secret;       /* "whsec_..." */
-	char *status;       /* "active", "disabled" */
+	char *status;       /* "active", "disabled" (paused) */
+	char *disabled_reason; /* why it is disabled (STORE_DISABLED_*); NULL while active */
 	char *created_at;
 	char *updated_at;
 };
 void store_webhook_release(struct store_webhook *w);
 
+/* The reasons a subscription is disabled, as its record says them. */
+#define STORE_DISABLED_REQUESTED "set to disabled by PATCH"
+#define STORE_DISABLED_GONE "the endpoint answered 410 Gone"
+/* How long a paused subscription's deliveries wait for it (API.md: 30 days). */
+#define STORE_WEBHOOK_PAUSE_DEFAULT (30 * 86400)
+/* Sets that time (AIJRI_WEBHOOK_PAUSE_DAYS), before the dispatcher starts; <= 0: the default. */
+void store_webhook_pause_set(struct store *s, int64_t seconds);
+
 int store_tx_webhook_create(struct store_tx *tx, const struct store_webhook *w);
-/* Replaces url, events_json, roles_json, description, status (NULL fields are kept). */
+/*
+ * Replaces url, events_json, roles_json, description, status (NULL fields are kept).
+ * active -> disabled pauses it (disabled_reason STORE_DISABLED_REQUESTED); disabled -> active
+ * resumes it: its pending deliveries older than the pause window expire, the others are due
+ * at once, in order, and disabled_reason is cleared.
+ */
 int store_tx_webhook_update(struct store_tx *tx, const struct store_webhook *w);
 /* Deletes the subscription and its pending deliveries. */
 int store_tx_webhook_delete(struct store_tx *tx, const char *id);
@@ -244,16 +319,17 @@ int store_webhooks_list(struct store *s, int limit, int offset,
 			int (*row)(void *ctx, const struct store_webhook *w), void *ctx, int *total);
 
 /*
- * Queues an event: stores it and one pending delivery, due now, for every active
- * subscription whose events include `type` and whose roles are NULL or include role_slug.
+ * Queues an event: stores it and one pending delivery, due now, for every subscription,
+ * active or paused (disabled), whose events include `type` and whose roles are NULL or
+ * include role_slug; a paused one's delivery waits until it is active again.
  * With only_webhook set, the event goes to that subscription alone, whatever its filters
  * (ping). Sets *n_deliveries when not NULL. Wakes the dispatcher after commit.
  */
 int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *type,
 		       const char *role_slug, const char *payload_json, const char *only_webhook,
 		       int *n_deliveries);
-/* Whether any active subscription would get an event of `type` about role_slug: an event
- * that none would get is not built or stored at all. */
+/* Whether any subscription, active or paused, would get an event of `type` about role_slug:
+ * an event that none would get is not built or stored at all. */
 int store_tx_event_wanted(struct store_tx *tx, const char *type, const char *role_slug);
 
 struct store_delivery {
@@ -261,11 +337,13 @@ struct store_delivery {
 	char *webhook_id;
 	char *event_id;
 	char *event_type;
-	char *status;        /* "pending", "succeeded", "failed" */
+	/* "pending", "paused" (pending, its subscription disabled), "succeeded", "failed",
+	 * "expired" (paused for longer than the pause window) */
+	char *status;
 	int attempts;
 	int last_status_code; /* 0 if none */
 	char *last_error;     /* NULL if none */
-	char *next_attempt_at; /* NULL unless pending */
+	char *next_attempt_at; /* NULL unless pending (not paused) */
 	char *created_at;
 	char *updated_at;
 	/* Filled by store_deliveries_due only: */
@@ -279,6 +357,18 @@ void store_delivery_release(struct store_delivery *d);
 int store_deliveries_list(struct store *s, const char *webhook_id, int limit, int offset,
 			  int (*row)(void *ctx, const struct store_delivery *d), void *ctx, int *total);
 int store_delivery_get(struct store *s, const char *webhook_id, int64_t id, struct store_delivery *out);
+/* The same inside a job, seeing its writes. */
+int store_tx_delivery_get(struct store_tx *tx, const char *webhook_id, int64_t id,
+			  struct store_delivery *out);
+/* Inside a job: the id of the newest delivery of event_id to webhook_id (RC_NOTFOUND). */
+int store_tx_event_delivery(struct store_tx *tx, const char *webhook_id, const char *event_id,
+			    int64_t *id);
+
+/*
+ * The background clean-up: every pending delivery of a paused subscription created before
+ * cutoff (Unix seconds) becomes "expired". Sets *n (may be NULL) to how many.
+ */
+int store_tx_deliveries_expire(struct store_tx *tx, int64_t cutoff, int *n);
 
 /*
  * Due deliveries, at most one per subscription (the oldest pending of an active one, so that
@@ -299,7 +389,7 @@ struct store_attempt {
 	const char *error;    /* NULL on success */
 	int succeeded;
 	int64_t next_attempt; /* Unix seconds of the retry, or -1 when there is none (failed) */
-	int disable_webhook;  /* 410 Gone: disable the subscription */
+	int disable_webhook;  /* 410 Gone: pause the subscription; this delivery waits with the rest */
 	int duration_ms;      /* how long the attempt took */
 };
 /* One attempt of a delivery, for the delivery log. */
@@ -316,7 +406,8 @@ int store_delivery_attempts(struct store *s, int64_t delivery_id,
 /* Records the attempt: attempts+1, status, last code and error, the next attempt time. */
 int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a);
 /* Redelivery: a new pending delivery of the same event to the same subscription, due now;
- * sets *new_id. RC_NOTFOUND if the delivery is not the webhook's. */
+ * sets *new_id. RC_NOTFOUND if the delivery is not the webhook's, RC_CONFLICT if the
+ * subscription is disabled (paused). */
 int store_tx_delivery_redeliver(struct store_tx *tx, const char *webhook_id, int64_t delivery_id,
 				int64_t *new_id);
 /* Wakes whoever waits in store_outbox_wait (the dispatcher) now. */
@@ -324,6 +415,38 @@ void store_outbox_kick(struct store *s);
 /* Waits until an event is queued after commit, store_outbox_kick is called, or timeout_ms
  * passes. Returns 1 if woken, 0 on timeout. */
 int store_outbox_wait(struct store *s, int timeout_ms);
+
+/* ---------------------------------------------------------------------------------------
+ * Idempotency keys: the first answer of a write sent with an Idempotency-Key, per token
+ */
+
+/* How long a key's answer is kept and replayed (24 hours). */
+#define STORE_IDEMPOTENCY_TTL 86400
+
+struct store_idem {
+	unsigned char fingerprint[32]; /* SHA-256 of the request's method, path and body */
+	int status;
+	char *content_type;  /* NULL when none */
+	char *headers_json;  /* [[name, value], ...] */
+	char *body;          /* NUL-terminated, body_len bytes before the NUL */
+	size_t body_len;
+	int64_t created_at;  /* Unix seconds */
+};
+void store_idem_release(struct store_idem *k);
+
+/* The stored answer of (token, key) made after now - STORE_IDEMPOTENCY_TTL; RC_NOTFOUND if
+ * none. From any thread (its read connection), or inside a job (seeing the job's writes). */
+int store_idem_get(struct store *s, const char *token, const char *key, int64_t now,
+		   struct store_idem *out);
+int store_tx_idem_get(struct store_tx *tx, const char *token, const char *key,
+		      struct store_idem *out);
+/* Stores the answer of (token, key) in the job's transaction, created now (an expired
+ * one of the same key is replaced). RC_CONFLICT if a live one exists. */
+int store_tx_idem_put(struct store_tx *tx, const char *token, const char *key,
+		      const struct store_idem *k);
+/* Deletes at most limit answers made before now - STORE_IDEMPOTENCY_TTL, oldest first; sets
+ * *deleted. The writer runs this in the background; it is here for tests too. */
+int store_idem_expire(struct store *s, int64_t now, int limit, int *deleted);
 
 /* ---------------------------------------------------------------------------------------
  * Operations

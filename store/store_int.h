@@ -75,6 +75,28 @@ void catalog_touched(struct catalog *cat, const int64_t *ids, size_t n, int all)
 /* store_roles_list, with c the calling thread's read connection. */
 int catalog_list(struct catalog *cat, struct store_conn *c, const struct store_role_query *q,
 		 int (*row)(void *ctx, const struct store_role *r), void *ctx, int *total);
+/* store_roles_near, with c the calling thread's read connection. */
+int catalog_near(struct catalog *cat, struct store_conn *c, const char *slug, int limit,
+		 int (*row)(void *ctx, const struct store_role *r, double distance), void *ctx);
+/*
+ * Look-ups of live roles by id, all in one snapshot: begin takes it (brought up to date);
+ * catalog_lookup_index gives the role's place in it, or -1 when id is no live role (a search
+ * in a small array of ids, reading no entry); catalog_lookup_names its slug and title,
+ * borrowed from the snapshot until end drops it.
+ */
+struct catalog_lookup;
+int catalog_lookup_begin(struct catalog *cat, struct store_conn *c, struct catalog_lookup **out);
+long catalog_lookup_index(struct catalog_lookup *lk, int64_t id);
+/* The number of live roles in the snapshot. */
+size_t catalog_lookup_count(struct catalog_lookup *lk);
+void catalog_lookup_names(struct catalog_lookup *lk, long index, const char **slug,
+			  const char **title);
+void catalog_lookup_end(struct catalog_lookup *lk);
+/* history.c: registers aijri_history_entry(), the packing of a score history row, on a
+ * connection that writes the history (the writer's: migrations and revisions use it). */
+int store_history_register(sqlite3 *db);
+/* idempotency.c: deletes at most limit answers made before now - STORE_IDEMPOTENCY_TTL. */
+int store_tx_idem_expire(struct store_tx *tx, int64_t now, int limit, int *deleted);
 pthread_cond_t *store_outbox_cond(struct store *s);
 
 /* The WAL checkpointer (checkpoint.c): a thread and a connection of its own. */
@@ -91,6 +113,8 @@ void checkpointer_batch_begin(struct checkpointer *c);
 void checkpointer_batch_end(struct checkpointer *c);
 /* Fills the file sizes and checkpoint figures of out. */
 void checkpointer_stats(struct checkpointer *c, struct store_stats *out);
+/* The pause window in seconds (store_webhook_pause_set). */
+int64_t store_webhook_pause(struct store *s);
 int *store_outbox_flag(struct store *s);
 
 #endif

@@ -14,6 +14,24 @@ void clock_iso(time_t t, char out[CLOCK_ISO_LEN]);
 void clock_iso_now(char out[CLOCK_ISO_LEN]);
 /* Parses "YYYY-MM-DDTHH:MM:SSZ"; 0 on success. */
 int clock_parse_iso(const char *s, time_t *out);
+/*
+ * Days: a calendar date as a day number (days since 1970-01-01, UTC), for dates such as an
+ * evidence dimension's as_of ("YYYY-MM-DD").
+ */
+#define CLOCK_DAY_LEN 11 /* "YYYY-MM-DD" and its NUL */
+/* The day of time t (UTC). */
+int64_t clock_day(time_t t);
+/* Writes day as "YYYY-MM-DD" into out. */
+void clock_day_iso(int64_t day, char out[CLOCK_DAY_LEN]);
+/* Parses exactly "YYYY-MM-DD", a real calendar date from year 1000 to 9999; 0 on success. */
+int clock_parse_day(const char *s, int64_t *day);
+/*
+ * Parses an ISO 8601 date or date-time into Unix seconds: "YYYY-MM-DD" (its start, or with
+ * end_of_day its last second, 23:59:59), or "YYYY-MM-DDTHH:MM[:SS[.fraction]]" followed by
+ * "Z", "+HH:MM", "-HH:MM" or nothing (UTC). Fractions of a second are dropped. 0 on success.
+ */
+int clock_parse_iso8601(const char *s, int end_of_day, time_t *out);
+
 /* Milliseconds and microseconds of a monotonic clock, for durations. */
 int64_t clock_mono_ms(void);
 int64_t clock_mono_us(void);

@@ -4,8 +4,18 @@ database and talks HTTP to it. Standard library only.
 A test file defines functions decorated with @test, then calls run(). Each check() counts one
 assertion; run() prints "RESULT passed=N failed=M" for tests/run to add up. A server's stderr
 is scanned for sanitizer reports when it stops: any report is a failed check.
+
+Every answer a test receives over http.client from a loopback address (Server.request, and any
+test's own http.client connections) is recorded: method, target, status, headers and body. At
+the end, run() has tests/openapi/check-exchanges.js check them all against the /openapi.json
+that the first server of the run served; each answer that the document does not declare is a
+failed check of the pseudo-test "answers_conform_to_openapi". A test file gets this by using
+this module: nothing to register.
 """
+import base64
+import hashlib
 import http.client
+import io
 import json
 import os
 import shutil
@@ -14,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -31,6 +42,127 @@ _tests = []
 _passed = 0
 _failed = 0
 _current = None
+
+# ---------------------------------------------------------------------------------------
+# Recording the answers, for the OpenAPI check at the end of run()
+
+CHECKER = os.path.join(ROOT, "tests", "openapi", "check-exchanges.js")
+CHECKER_MODULES = os.path.join(ROOT, "tests", "openapi", "node_modules", "ajv")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_record_dir = tempfile.mkdtemp(prefix="aijri-exchanges-")
+_record_path = os.path.join(_record_dir, "exchanges.jsonl")
+_served_doc_path = os.path.join(_record_dir, "openapi.json")
+_record_lock = threading.Lock()
+_record_file = None
+_recorded = 0
+_record_seen = set()  # digests of the answers logged, one per distinct answer
+_orig_request = http.client.HTTPConnection.request
+_orig_getresponse = http.client.HTTPConnection.getresponse
+
+
+def record_exchange(method, target, status, headers, body):
+    """Adds one answer to the run's log. headers: (name, value) pairs; body: bytes. An answer
+    the log holds already (the same request, status, headers but the date, and body: a loop
+    reading one URL, the soak's repeated exports) is checked once: the log stays the size of
+    the distinct answers, not of the run."""
+    global _recorded
+    merged = {}
+    for k, v in headers:
+        k = k.lower()
+        merged[k] = f"{merged[k]}, {v}" if k in merged else v
+    h = hashlib.sha256(json.dumps([method, target, status,
+                                   sorted((k, v) for k, v in merged.items() if k != "date")]
+                                  ).encode())
+    h.update(body)
+    digest = h.digest()
+    with _record_lock:
+        if digest in _record_seen:
+            return
+        _record_seen.add(digest)
+    line = json.dumps({"test": _current, "method": method, "target": target, "status": status,
+                       "headers": merged, "body_b64": base64.b64encode(body).decode()})
+    global _record_file
+    with _record_lock:
+        if _record_file is None:
+            _record_file = open(_record_path, "a", encoding="utf-8")
+        _record_file.write(line + "\n")
+        _recorded += 1
+
+
+def _request(self, method, url, *args, **kw):
+    self._aijri_sent = (method, url)
+    return _orig_request(self, method, url, *args, **kw)
+
+
+def _getresponse(self):
+    r = _orig_getresponse(self)
+    sent = getattr(self, "_aijri_sent", None)
+    self._aijri_sent = None
+    if sent is None or self.host not in LOOPBACK:
+        return r
+    # Read the whole body now (a failure raises here as the caller's read would have), and
+    # hand the caller the same bytes from a buffer.
+    body = r.read()
+    buffered = io.BytesIO(body)
+    r.read = lambda amt=None: buffered.read() if amt is None or amt < 0 else buffered.read(amt)
+    record_exchange(sent[0], sent[1], r.status, r.getheaders(), body)
+    return r
+
+
+http.client.HTTPConnection.request = _request
+http.client.HTTPConnection.getresponse = _getresponse
+
+
+def check_exchanges(doc_path, log_path, timeout=600):
+    """Runs the OpenAPI checker on a log; returns (ok, violations, summary): violations is
+    the list of VIOLATION lines, summary the last line (or the error)."""
+    node = shutil.which("node")
+    if not node:
+        return False, [], "node is not installed: the answers cannot be checked"
+    if not os.path.isdir(CHECKER_MODULES):
+        return False, [], (f"{CHECKER_MODULES} is missing: run `npm ci --prefix tests/openapi` "
+                           "(deploy/setup-debian.sh --test does)")
+    try:
+        p = subprocess.run([node, CHECKER, doc_path, log_path], capture_output=True,
+                           timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return False, [], f"the checker did not run: {e}"
+    lines = p.stdout.decode(errors="replace").splitlines()
+    violations = [ln for ln in lines if ln.startswith("VIOLATION")]
+    summary = (lines[-1] if lines else "") + p.stderr.decode(errors="replace")[-2000:]
+    return p.returncode == 0 and not violations, violations, summary
+
+
+def _check_recorded():
+    """The pseudo-test at the end of run(): every recorded answer conforms to the served
+    document."""
+    global _current, _failed, _record_file
+    if not _recorded:
+        return
+    with _record_lock:
+        _record_file.close()
+        _record_file = None
+    _current = "answers_conform_to_openapi"
+    before = _failed
+    if not os.path.exists(_served_doc_path):
+        check(False, "answers were recorded but no server served /openapi.json")
+    else:
+        ok, violations, summary = check_exchanges(_served_doc_path, _record_path)
+        shown = 40
+        for v in violations[:shown]:
+            check(False, v)
+        if len(violations) > shown:
+            print(f"... and {len(violations) - shown} more violations", flush=True)
+            _failed += len(violations) - shown
+        if not violations:
+            check(ok, f"the OpenAPI check failed: {summary}")
+        print(f"{_recorded} answers checked against the served /openapi.json: {summary.strip()}",
+              flush=True)
+    print(f"{'ok  ' if _failed == before else 'FAIL'} {_current}", flush=True)
+    if _failed == before:
+        shutil.rmtree(_record_dir, ignore_errors=True)
+    else:
+        print(f"the answers are kept in {_record_path}", flush=True)
 
 
 def test(fn):
@@ -119,25 +251,53 @@ class Server:
         self._conn = None
 
     def start(self):
+        # The free port is found by binding it and letting it go: on a shared machine another
+        # process can take it before the server binds it. Then the server says so and exits,
+        # and it is started again on another port.
+        for attempt in range(5):
+            if self._start_once(last=attempt == 4):
+                return self
+        raise RuntimeError("unreachable")
+
+    def _start_once(self, last):
+        """Starts the server; True once it answers, False when its port was taken."""
         self.port = free_port()
         e = dict(os.environ)
         e.update(self.env)
         self._log = open(self.log_path, "ab")
+        log_from = self._log.tell()
         self.proc = subprocess.Popen(
             VALGRIND + [BIN, "serve", "--port", str(self.port), "--db", self.db] + self.args,
             stdout=self._log, stderr=self._log, env=e)
         deadline = time.time() + (60 if VALGRIND else 20)
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited {self.proc.returncode}: {self.log()[-2000:]}")
+                with open(self.log_path, "rb") as f:
+                    f.seek(log_from)
+                    out = f.read().decode(errors="replace")
+                if not last and "Address already in use" in out:
+                    self._log.close()
+                    self.proc = None
+                    return False
+                raise RuntimeError(f"server exited {self.proc.returncode}: {out[-2000:]}")
             try:
                 r = self.request("GET", "/healthz")
                 if r.status == 200:
-                    return self
+                    self._keep_served_doc()
+                    return True
             except OSError:
                 pass
             time.sleep(0.05)
         raise RuntimeError("server did not answer /healthz: " + self.log()[-2000:])
+
+    def _keep_served_doc(self):
+        """The first server of the run gives the document its answers are checked against."""
+        if os.path.exists(_served_doc_path):
+            return
+        r = self.request("GET", "/openapi.json")
+        if r.status == 200:
+            with open(_served_doc_path, "wb") as f:
+                f.write(r.body)
 
     def log(self):
         try:
@@ -263,5 +423,6 @@ def run():
         except Exception:
             check(False, "exception:\n" + traceback.format_exc())
         print(f"{'ok  ' if _failed == before else 'FAIL'} {fn.__name__}", flush=True)
+    _check_recorded()
     print(f"RESULT passed={_passed} failed={_failed}", flush=True)
     sys.exit(1 if _failed else 0)

@@ -3,6 +3,9 @@ a proxy and this server could read differently is refused (400; 501 for a transf
 it does not know; 411 for a chunked body; 413 for a length far over the limit) with a
 problem+json body and the connection closed, so nothing left of it is read as a request of
 its own; and the cases the library answers by itself (README) are answered and closed too.
+The server's own refusals are recorded like every other answer, so that the OpenAPI check of
+lib.run() holds them to the document (x-unlisted-responses.framing); the library's HTML
+answers are not the API's and are not recorded.
 Run: AIJRI_BIN=bin/aijri python3 tests/api/test_framing.py
 """
 import json
@@ -12,7 +15,20 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from framing_cases import AMBIGUOUS, LIBRARY, exchange  # noqa: E402
-from lib import Server, check, check_eq, run, test  # noqa: E402
+from lib import Server, check, check_eq, record_exchange, run, test  # noqa: E402
+
+
+def record_raw(data, got):
+    """Records an answer read off a raw socket: the request line of data, and the status,
+    headers and body (as Content-Length bounds it) of got."""
+    line = data.split(b"\r\n", 1)[0].split(b" ")
+    head, _, body = got.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = [tuple(x.strip() for x in h.split(":", 1)) for h in lines[1:] if ":" in h]
+    n = next((int(v) for k, v in headers if k.lower() == "content-length"), len(body))
+    record_exchange(line[0].decode(), line[1].decode("latin-1"), status, headers, body[:n])
+
 
 @test
 def ambiguous_requests_are_refused_and_closed():
@@ -34,6 +50,8 @@ def ambiguous_requests_are_refused_and_closed():
             check_eq((j.get("status"), j.get("type")), (status, "urn:aijri:problem:" + kind),
                      f"{what}: problem")
             check(j.get("detail"), f"{what}: no detail")
+            if got.startswith(b"HTTP/1."):
+                record_raw(data, got)
         check_eq(srv.get("/healthz").status, 200, "served after the refusals")
 
 
@@ -56,6 +74,8 @@ def a_body_over_the_limit_is_read_then_refused():
                                   % len(body) + body)
         check(got.startswith(b"HTTP/1.1 413 ") and b"payload-too-large" in got,
               f"2 MiB body: {got[:120]!r}")
+        if got.startswith(b"HTTP/1."):
+            record_raw(b"POST /score HTTP/1.1", got)
         # Expecting 100-continue: refused before the body is sent.
         got, closed, _ = exchange(srv.port, b"POST /score HTTP/1.1\r\nHost: x\r\n"
                                   b"Content-Length: 2097152\r\nExpect: 100-continue\r\n\r\n")

@@ -6,8 +6,13 @@
 //   node tests/browser/check.js < spec.json
 //   spec: {"base": "http://127.0.0.1:PORT", "shots": "DIR" | null,
 //          "pages": [{"name": "role", "path": "/roles/x", "widths": [360, 1440],
-//                     "clip": HEIGHT (optional: shoot the top HEIGHT pixels, not the whole page)}]}
+//                     "clip": HEIGHT (optional: shoot the top HEIGHT pixels, not the whole page),
+//                     "steps": [...] (optional: what a reader does on it first, in order:
+//                       {"fill": {"field name": "value", ...}} types into the named inputs,
+//                       {"click": "CSS selector"} clicks a link or button and waits for the
+//                       page it loads)}]}
 //
+// What is reported is about the last page loaded (its status and final URL, "url").
 // For each page and width: the HTTP status, the title, the headings (h1 to h3, in order), the
 // text as rendered (innerText), the page's width against the window's (horizontal overflow),
 // scripts, inline handlers and javascript: URLs in the DOM, dialogs opened, console messages
@@ -83,8 +88,19 @@ async function main() {
         page.on("requestfailed", (q) => r.failed.push(q.url()));
         page.on("request", (q) => { if (!q.url().startsWith(spec.base)) r.foreign.push(q.url()); });
         await page.setViewportSize({ width, height: 900 });
-        const resp = await page.goto(spec.base + p.path, { waitUntil: "load" });
+        let resp = await page.goto(spec.base + p.path, { waitUntil: "load" });
+        for (const step of p.steps || []) {
+          for (const [name, value] of Object.entries(step.fill || {})) {
+            await page.fill(`[name=${JSON.stringify(name)}]`, value);
+          }
+          if (step.click) {
+            const [next] = await Promise.all([page.waitForNavigation({ waitUntil: "load" }),
+              page.click(step.click)]);
+            resp = next || resp;
+          }
+        }
         r.status = resp.status();
+        r.url = page.url();
         r.contentType = resp.headers()["content-type"];
         Object.assign(r, await inspect(page));
         r.axe = await axe(page);

@@ -32,11 +32,15 @@ CHECK_JS = os.path.join(HERE, "check.js")
 
 
 def browse(srv, pages, shots=None):
-    """Loads pages ([(name, path)] or [(name, path, clip)]) at every width in chromium;
-    returns check.js's report, one dict per page and width."""
+    """Loads pages ([(name, path)], [(name, path, clip)] or [(name, path, {check.js keys})])
+    at every width in chromium; returns check.js's report, one dict per page and width."""
+    def extra(p):
+        if len(p) < 3:
+            return {}
+        return p[2] if isinstance(p[2], dict) else {"clip": p[2]}
+
     spec = {"base": f"http://127.0.0.1:{srv.port}", "shots": shots,
-            "pages": [{"name": p[0], "path": p[1], "widths": WIDTHS,
-                       **({"clip": p[2]} if len(p) > 2 else {})} for p in pages]}
+            "pages": [{"name": p[0], "path": p[1], "widths": WIDTHS, **extra(p)} for p in pages]}
     node = shutil.which("node")
     if not check(node is not None, "node is not installed"):
         return []
@@ -228,6 +232,57 @@ def feeds_through_a_feed_parser_and_svgs_as_xml():
             r = srv.get(path)
             root = ET.fromstring(r.body)
             check_eq(root.tag, "{http://www.w3.org/2000/svg}svg", f"{path}: SVG")
+
+
+@test
+def personal_score_form_in_the_browser():
+    """The personal-score form as a reader uses it: reached from the role page's link, a few
+    figures typed in, sent with the button (no script: a plain GET form), and the personal
+    score shown; the form alone and a refused form read cleanly too (axe-core included)."""
+    with Server() as srv:
+        form = f"/roles/{SLUG}/what-if"
+        sent = {"tasks[0].score": "5", "tasks[0].time_share": "30", "tasks[1].time_share": "15",
+                "growth.score": "2"}
+        tasks = seed_role()["assessment"]["tasks"]
+        tasks[0]["score"], tasks[0]["time_share"], tasks[1]["time_share"] = 5, 30, 15
+        want = srv.post(form, {"tasks": tasks, "growth": {"score": 2}}).json or {}
+        tmp = tempfile.mkdtemp(prefix="aijri-shots-")
+        report = browse(srv, [
+            ("what-if-used", f"/roles/{SLUG}",
+             {"steps": [{"click": f'a[href="{form}"]'}, {"fill": sent},
+                        {"click": "form button[type=submit]"}]}),
+            ("what-if-form", form),
+            ("what-if-refused", form + "?tasks%5B0%5D.score=9&growth.score=x"),
+        ], tmp)
+        check_eq(len(report), 6, "three pages at two widths")
+        for r in report:
+            reads_cleanly(r, r["name"])
+            w = f"{r['name']} at {r['width']} px"
+            heads = [h["text"] for h in r["headings"]]
+            check(heads and heads[0].startswith("Your personal score: Edge AI Engineer"),
+                  f"{w}: h1 {heads[:1]}")
+            if r["name"] == "what-if-used":
+                check(r["url"].startswith(srv_url(srv, form) + "?"), f"{w}: sent to {r['url']}")
+                for k, v in sent.items():
+                    check(f"{k}={v}".replace("[", "%5B").replace("]", "%5D") in r["url"],
+                          f"{w}: {k} sent")
+                score = f"{want['score']['score']:.1f}"
+                check(re.search(r"Your score\s+" + re.escape(score), r["text"]) is not None,
+                      f"{w}: the personal score {score} shown: {r['text'][:400]!r}")
+                check(want["score"]["label"] in r["text"], f"{w}: its label")
+            elif r["name"] == "what-if-form":
+                check("Your score" not in r["text"], f"{w}: no score before sending")
+                check(f"/roles/{SLUG}" in r["links"], f"{w}: links back to the role")
+            else:
+                check("tasks[0].score: must be an integer from 1 to 5" in r["text"] and
+                      "growth.score: must be an integer" in r["text"],
+                      f"{w}: the refused fields named: {r['text'][:600]!r}")
+                check("Your score" not in r["text"], f"{w}: nothing scored")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def srv_url(srv, path):
+    return f"http://127.0.0.1:{srv.port}{path}"
 
 
 if __name__ == "__main__":

@@ -290,6 +290,7 @@ static void test_role_fields(void)
 			"{\"title\":null,\"aliases\":[],\"seniority\":null,"
 			"\"category\":null,\"primary_function\":null,"
 			"\"not_this_role\":null,\"typical_experience\":null,"
+			"\"codes\":{\"soc\":[],\"isco\":[]},"
 			"\"summary\":null,\"seniority_note\":null,\"commentary\":"
 			"{\"quick_screen\":null,\"reinstatement\":null,\"growth_check\":null,"
 			"\"calibration\":null,\"score_vs_reality\":null,\"not_captured\":null,"

@@ -289,6 +289,67 @@ static void test_index_and_csp(void)
 	json_decref(items);
 }
 
+/* The personal-score page: the form prefilled from the assessment or as sent (escaped), then
+ * either the personal score or the refused fields, each linking its input. */
+static void test_what_if(void)
+{
+	json_t *role = json_loads("{\"slug\":\"a-b\",\"title\":\"A <B>\",\"seniority\":null,"
+				  "\"assessment\":{\"tasks\":[{\"name\":\"<i>x</i>\","
+				  "\"time_share\":60,\"score\":2},{\"name\":\"y\",\"time_share\":"
+				  "40,\"score\":4}],\"growth\":{\"score\":1}}}", 0, NULL);
+	json_t *score = json_loads("{\"score\":55.2,\"zone\":\"green\",\"label\":"
+				   "\"Green (Stable)\",\"revision\":3}", 0, NULL);
+	json_t *form = json_pack("{s:s}", "tasks[1].score", "\"><script>");
+	json_t *errors = json_loads("[{\"field\":\"tasks[1].score\",\"message\":"
+				    "\"must be an integer from 1 to 5\"}]", 0, NULL);
+	json_t *result = json_loads("{\"score\":{\"score\":42.5,\"zone\":\"yellow\",\"label\":"
+				    "\"Yellow (Urgent)\"},\"published\":{\"score\":55.2,\"zone\":"
+				    "\"green\",\"label\":\"Green (Stable)\",\"revision\":3},"
+				    "\"delta\":-12.7}", 0, NULL);
+	struct pages_what_if p;
+	const char *h;
+
+	memset(&p, 0, sizeof(p));
+	p.base_url = "https://aijri.example.org";
+	p.role = role;
+	p.score = score;
+	buf_reset(&out);
+	CHECK_INT(pages_what_if_html(&out, &p), 0);
+	h = buf_str(&out);
+	CHECK(strstr(h, "<form method=\"get\" action=\"/roles/a-b/what-if\">"), "the form");
+	CHECK(strstr(h, "name=\"tasks[0].time_share\" min=\"0\" max=\"100\" step=\"any\" "
+			"value=\"60\" aria-labelledby=\"t0 c-share\""), "a share, prefilled: %s", h);
+	CHECK(strstr(h, "name=\"growth.score\" min=\"-2\" max=\"2\" step=\"1\" value=\"1\""),
+	      "the growth score, prefilled");
+	CHECK(strstr(h, "&lt;i&gt;x&lt;/i&gt;") && !strstr(h, "<i>x"), "a task's name escaped");
+	CHECK(!strstr(h, "Your score") && !strstr(h, "role=\"alert\""), "nothing sent: no answer");
+	p.form = form;
+	p.errors = errors;
+	buf_reset(&out);
+	CHECK_INT(pages_what_if_html(&out, &p), 0);
+	h = buf_str(&out);
+	CHECK(strstr(h, "value=\"&quot;&gt;&lt;script&gt;\" aria-labelledby=\"t1 c-score\" "
+			"aria-invalid=\"true\" aria-describedby=\"f-tasks-1--score-e\">"),
+	      "the value sent, escaped, marked: %s", h);
+	CHECK(!strstr(h, "<script"), "no script");
+	CHECK(strstr(h, "<a href=\"#f-tasks-1--score\"><code>tasks[1].score</code></a>: must be an "
+			"integer from 1 to 5"), "the refused field named and linked");
+	CHECK(strstr(h, "id=\"f-tasks-1--score\""), "the link's target");
+	p.errors = NULL;
+	p.result = result;
+	buf_reset(&out);
+	CHECK_INT(pages_what_if_html(&out, &p), 0);
+	h = buf_str(&out);
+	CHECK(strstr(h, "<p class=\"t\">Your score</p><p class=\"v\">42.5</p><p class=\"h "
+			"z-yellow\">Yellow (Urgent)</p>"), "the personal score: %s", h);
+	CHECK(strstr(h, "<p class=\"v\">-12.7</p>"), "the difference");
+	json_decref(role);
+	json_decref(score);
+	json_decref(form);
+	json_decref(errors);
+	json_decref(result);
+}
+
 int main(void)
 {
 	static const struct harness_test tests[] = {
@@ -298,6 +359,7 @@ int main(void)
 		{ "feed", test_feed },
 		{ "role_page", test_role_page },
 		{ "index_and_csp", test_index_and_csp },
+		{ "what_if", test_what_if },
 		{ NULL, NULL },
 	};
 	int rc = harness_main("pages", tests);

@@ -1,16 +1,20 @@
 /*
  * test_webhooks.c: the webhook pieces that need no HTTP: the Standard Webhooks signature (the
  * specification's test vector), the retry schedule parser, and the outbox of store/ against
- * a real SQLite file (matching, in-order due deliveries, attempts, 410, redelivery).
+ * a real SQLite file (matching, in-order due deliveries, attempts, 410 and PATCH pauses,
+ * expiry, redelivery), and the migration that made pauses possible.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "server/dispatcher.h"
 #include "store/store.h"
 #include "tests/unit/harness.h"
+#include "util/embed.h"
 
 static void test_sign_vector(void)
 {
@@ -78,10 +82,10 @@ struct op {
 	const char *event_id, *type, *slug, *only;
 	int n;
 	struct store_attempt a;
-	int64_t delivery_id, new_id;
+	int64_t delivery_id, new_id, cutoff;
 };
 
-enum { OP_CREATE, OP_EVENT, OP_ATTEMPT, OP_REDELIVER, OP_DELETE, OP_UPDATE };
+enum { OP_CREATE, OP_EVENT, OP_ATTEMPT, OP_REDELIVER, OP_DELETE, OP_UPDATE, OP_EXPIRE };
 
 static int op_job(struct store_tx *tx, void *arg)
 {
@@ -101,6 +105,8 @@ static int op_job(struct store_tx *tx, void *arg)
 		return store_tx_delivery_redeliver(tx, o->w.id, o->delivery_id, &o->new_id);
 	case OP_DELETE:
 		return store_tx_webhook_delete(tx, o->w.id);
+	case OP_EXPIRE:
+		return store_tx_deliveries_expire(tx, o->cutoff, &o->n);
 	}
 	return RC_INVALID;
 }
@@ -161,7 +167,7 @@ struct rows {
 	char payload[MAX_ROWS][16];
 	int attempts[MAX_ROWS];
 	int has_next[MAX_ROWS];
-	char error[MAX_ROWS][32];
+	char error[MAX_ROWS][96];
 };
 
 static int collect(void *ctx, const struct store_delivery *d)
@@ -175,7 +181,7 @@ static int collect(void *ctx, const struct store_delivery *d)
 	snprintf(r->event[r->n], 16, "%s", d->event_id);
 	snprintf(r->status[r->n], 16, "%s", d->status);
 	snprintf(r->payload[r->n], 16, "%s", d->payload_json ? d->payload_json : "");
-	snprintf(r->error[r->n], 32, "%s", d->last_error ? d->last_error : "");
+	snprintf(r->error[r->n], 96, "%s", d->last_error ? d->last_error : "");
 	r->attempts[r->n] = d->attempts;
 	r->has_next[r->n] = d->next_attempt_at != NULL;
 	r->n++;
@@ -226,7 +232,7 @@ static void test_outbox(void)
 	}
 
 	/* a: score.changed of every role; b: assessment.revised of edge-ai-engineer;
-	 * c: score.changed of other-role; d: disabled. */
+	 * c: score.changed of other-role; d: score.changed of every role, disabled (paused). */
 	CHECK_INT(create(s, "wh_a", "[\"score.changed\"]", NULL, NULL), 0);
 	CHECK_INT(create(s, "wh_b", "[\"assessment.revised\",\"zone.changed\"]",
 			 "[\"edge-ai-engineer\"]", NULL), 0);
@@ -242,13 +248,24 @@ static void test_outbox(void)
 	CHECK_INT(store_webhook_get(s, "wh_none", &w), RC_NOTFOUND);
 	store_webhook_release(&w);
 
-	/* Matching by type and role; disabled ones get nothing. */
-	CHECK_INT(event(s, "evt_1", "score.changed", "edge-ai-engineer", NULL), 1);  /* a */
-	CHECK_INT(event(s, "evt_2", "assessment.revised", "edge-ai-engineer", NULL), 1); /* b */
-	CHECK_INT(event(s, "evt_3", "zone.changed", "other-role", NULL), 0);
-	CHECK_INT(event(s, "evt_4", "score.changed", "other-role", NULL), 2);     /* a, c */
-	CHECK_INT(event(s, "evt_5", "ping", NULL, "wh_c"), 1);                    /* c only */
-	CHECK_INT(event(s, "evt_6", "ping", NULL, "wh_none"), 0);
+	/* Matching by type and role; a disabled one is paused: it gets its deliveries, kept
+	 * for when it is active again, and none of them is due. */
+	n = event(s, "evt_1", "score.changed", "edge-ai-engineer", NULL);
+	CHECK_INT(n, 2);                                                          /* a, d */
+	n = event(s, "evt_2", "assessment.revised", "edge-ai-engineer", NULL);
+	CHECK_INT(n, 1);                                                          /* b */
+	n = event(s, "evt_3", "zone.changed", "other-role", NULL);
+	CHECK_INT(n, 0);
+	n = event(s, "evt_4", "score.changed", "other-role", NULL);
+	CHECK_INT(n, 3);                                                          /* a, c, d */
+	n = event(s, "evt_5", "ping", NULL, "wh_c");
+	CHECK_INT(n, 1);                                                          /* c only */
+	n = event(s, "evt_6", "ping", NULL, "wh_none");
+	CHECK_INT(n, 0);
+	r = log_of(s, "wh_d");
+	CHECK(r.n == 2 && !strcmp(r.status[0], "paused") && !r.has_next[0] &&
+	      !strcmp(r.status[1], "paused"), "d's deliveries paused: %s %s", r.status[0],
+	      r.status[1]);
 
 	/* At most one due per webhook: its oldest pending. */
 	r = due(s, now + 1);
@@ -289,16 +306,17 @@ static void test_outbox(void)
 	r = log_of(s, "wh_c");
 	CHECK(r.n == 2 && !strcmp(r.status[1], "failed") && !r.has_next[1], "c's failed");
 
-	/* 410: a is disabled; its other pending delivery fails; nothing of a is due. */
+	/* 410: a is disabled (paused, and says why); its deliveries, the one that got the 410
+	 * included, wait; nothing of a is due. */
 	r = log_of(s, "wh_a");
-	CHECK_INT(attempt(s, r.id[1], 410, 0, now + 5, 1), 0);
+	CHECK_INT(attempt(s, r.id[1], 410, 0, -1, 1), 0);
 	CHECK_INT(store_webhook_get(s, "wh_a", &w), 0);
 	CHECK_STR(w.status, "disabled");
+	CHECK_STR(w.disabled_reason, STORE_DISABLED_GONE);
 	store_webhook_release(&w);
 	r = log_of(s, "wh_a");
-	CHECK(r.n == 2 && !strcmp(r.status[0], "failed") && !strcmp(r.error[0], "endpoint disabled") &&
-	      !strcmp(r.status[1], "failed") && r.attempts[1] == 2, "a after 410: %s %s %s",
-	      r.status[0], r.error[0], r.status[1]);
+	CHECK(r.n == 2 && !strcmp(r.status[0], "paused") && !strcmp(r.status[1], "paused") &&
+	      r.attempts[1] == 2 && !r.has_next[1], "a after 410: %s %s", r.status[0], r.status[1]);
 	r = due(s, now + 1000);
 	CHECK(r.n == 1 && !strcmp(r.webhook[0], "wh_c"), "only c due");
 
@@ -322,13 +340,19 @@ static void test_outbox(void)
 	o.w.id = (char *)"wh_c";
 	CHECK_INT(store_write(s, op_job, &o), RC_NOTFOUND);
 
-	/* Re-enabling a (a PATCH): nothing pending any more, so nothing due from it. */
+	/* Re-enabling a (a PATCH): what it kept is due again, its oldest first. */
 	memset(&o, 0, sizeof(o));
 	o.kind = OP_UPDATE;
 	o.w.id = (char *)"wh_a";
 	o.w.status = (char *)"active";
 	o.w.roles_json = (char *)"[\"x\"]";
 	CHECK_INT(store_write(s, op_job, &o), 0);
+	CHECK_INT(store_webhook_get(s, "wh_a", &w), 0);
+	CHECK(w.disabled_reason == NULL, "no reason once active");
+	store_webhook_release(&w);
+	r = log_of(s, "wh_a");
+	CHECK(r.n == 2 && !strcmp(r.status[0], "pending") && !strcmp(r.status[1], "pending") &&
+	      r.has_next[1], "a's deliveries pending again");
 	o.w.status = NULL;
 	o.w.roles_json = (char *)"null";
 	o.w.description = (char *)"hello";
@@ -349,7 +373,40 @@ static void test_outbox(void)
 	CHECK_INT(store_write(s, op_job, &o), RC_NOTFOUND);
 	CHECK_INT(log_of(s, "wh_c").n, 0);
 	r = due(s, now + 1000);
-	CHECK(r.n == 1 && !strcmp(r.webhook[0], "wh_b"), "b's redelivery due");
+	CHECK(r.n == 2 && !strcmp(r.webhook[0], "wh_a") && !strcmp(r.event[0], "evt_1") &&
+	      !strcmp(r.webhook[1], "wh_b"), "a's oldest and b's redelivery due");
+
+	/* Pausing d again (a PATCH) says why; the clean-up expires what it kept before the
+	 * cutoff, and only for paused subscriptions. */
+	memset(&o, 0, sizeof(o));
+	o.kind = OP_UPDATE;
+	o.w.id = (char *)"wh_d";
+	o.w.status = (char *)"disabled";
+	CHECK_INT(store_write(s, op_job, &o), 0);
+	CHECK_INT(store_webhook_get(s, "wh_d", &w), 0);
+	CHECK(w.disabled_reason == NULL, "d was disabled at creation: no change, no reason");
+	store_webhook_release(&w);
+	o.w.status = (char *)"active";
+	CHECK_INT(store_write(s, op_job, &o), 0);
+	o.w.status = (char *)"disabled";
+	CHECK_INT(store_write(s, op_job, &o), 0);
+	CHECK_INT(store_webhook_get(s, "wh_d", &w), 0);
+	CHECK_STR(w.disabled_reason, STORE_DISABLED_REQUESTED);
+	store_webhook_release(&w);
+	memset(&o, 0, sizeof(o));
+	o.kind = OP_EXPIRE;
+	o.cutoff = now - 3600;
+	CHECK_INT(store_write(s, op_job, &o), 0);
+	CHECK_INT(o.n, 0);
+	o.cutoff = now + 3600;
+	CHECK_INT(store_write(s, op_job, &o), 0);
+	CHECK_INT(o.n, 2);
+	r = log_of(s, "wh_d");
+	CHECK(r.n == 2 && !strcmp(r.status[0], "expired") && !strcmp(r.status[1], "expired") &&
+	      !r.has_next[0] && strstr(r.error[0], "paused for more than 30 days"),
+	      "d's expired: %s %s", r.status[0], r.error[0]);
+	r = log_of(s, "wh_a");
+	CHECK(r.n == 2 && !strcmp(r.status[1], "pending"), "a's, active, untouched");
 
 	/* The outbox wake-up. */
 	CHECK_INT(store_outbox_wait(s, 0), 1); /* the redelivery's commit kicked it */
@@ -367,12 +424,76 @@ out:
 	rmdir(dir);
 }
 
+/* Migration 0006 builds the deliveries table again (to allow "expired"): every row keeps its
+ * id, status and fields, and ids of deleted rows are not given out again. */
+static void test_migration_keeps_deliveries(void)
+{
+	char dir[] = "/tmp/aijri-test-migrate-XXXXXX";
+	char path[256], err[256];
+	const struct embed_file *f;
+	struct store *s = NULL;
+	sqlite3 *db = NULL;
+	struct rows r;
+	int n;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	/* Up to schema 4 here (0005 needs the store's SQL function); store_open runs the rest. */
+	for (f = embed_files; f->name; f++)
+		if (!strncmp(f->name, "migrations/000", 14) && f->name[14] >= '1' && f->name[14] <= '4')
+			CHECK_INT(sqlite3_exec(db, f->data, NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db,
+		"PRAGMA user_version = 4;"
+		"INSERT INTO webhooks (id, url, events_json, secret, status, created_at, updated_at) "
+		"VALUES ('wh_a', 'https://example.com/h', '[\"ping\"]', 'whsec_AAAA', 'active', "
+		"'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');"
+		"INSERT INTO events VALUES ('evt_1', 'ping', NULL, '{}', '2026-01-01T00:00:00Z');"
+		"INSERT INTO deliveries (webhook_id, event_id, status, attempts, last_status_code, "
+		"last_error, next_attempt_at, created_at, updated_at) VALUES "
+		"('wh_a', 'evt_1', 'succeeded', 1, 200, NULL, NULL, 't1', 't1'),"
+		"('wh_a', 'evt_1', 'failed', 8, 500, 'HTTP 500', NULL, 't2', 't2'),"
+		"('wh_a', 'evt_1', 'pending', 2, 503, 'HTTP 503', 99, 't3', 't3'),"
+		"('wh_a', 'evt_1', 'pending', 0, NULL, NULL, 99, 't4', 't4');"
+		"DELETE FROM deliveries WHERE id = 4;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	CHECK_INT(store_open(path, &s, err, sizeof(err)), 0);
+	if (!s) {
+		CHECK(0, "store_open: %s", err);
+		goto out;
+	}
+	CHECK_INT(store_schema_version(s), store_schema_latest());
+	r = log_of(s, "wh_a");
+	CHECK(r.n == 3 && r.id[0] == 3 && !strcmp(r.status[0], "pending") && r.attempts[0] == 2 &&
+	      r.has_next[0] && !strcmp(r.error[0], "HTTP 503") && r.id[1] == 2 &&
+	      !strcmp(r.status[1], "failed") && r.attempts[1] == 8 && r.id[2] == 1 &&
+	      !strcmp(r.status[2], "succeeded"), "rows kept: %d", r.n);
+	n = event(s, "evt_2", "ping", NULL, "wh_a");
+	CHECK_INT(n, 1);
+	r = log_of(s, "wh_a");
+	CHECK(r.n == 4 && r.id[0] == 5, "the next id is 5, not 4 again: %lld", (long long)r.id[0]);
+out:
+	store_free(s);
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	static const struct harness_test tests[] = {
 		{ "sign_vector", test_sign_vector },
 		{ "schedule", test_schedule },
 		{ "outbox", test_outbox },
+		{ "migration_keeps_deliveries", test_migration_keeps_deliveries },
 		{ NULL, NULL },
 	};
 	return harness_main("webhooks", tests);
