@@ -16,7 +16,9 @@
  * splits it at its slashes before decoding, so "%2F" never reads as a separator.
  */
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <ctype.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -593,6 +595,17 @@ static int accept_queue(struct http *h)
 	return ti.tcpi_unacked > 0;
 }
 
+/* Makes the listening socket drop every packet addressed to it, new connections' SYNs
+ * among them (connections it accepted have sockets of their own, which keep theirs). */
+static void drop_new_connections(int fd)
+{
+	struct sock_filter keep_nothing[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { .len = 1, .filter = keep_nothing };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
+		log_msg("shutdown: cannot filter the listening socket: %s", strerror(errno));
+}
+
 /* Waits (up to ms) until nothing is under way and no kept-alive connection was answered in
  * the last QUIET_MS. */
 static void wait_quiet(struct http *h, int ms)
@@ -624,11 +637,15 @@ void http_stop(struct http *h, int timeout_ms)
 	deadline = clock_mono_ms() + timeout_ms;
 	while (atomic_load(&h->in_flight) > 0 && clock_mono_ms() < deadline)
 		usleep(10000);
-	wait_quiet(h, QUIET_WAIT_MS);
-	/* Refuse new connections from here on (a client sees "connection refused", and knows its
-	 * request was never sent); a connection accepted in the last instant still sends its
-	 * request and gets its 503 before the daemon stops. */
+	/* No new connection from here on: the listening socket drops every SYN (a socket filter
+	 * that keeps nothing), so the client's kernel sends it again a second later and then meets
+	 * the closed socket ("connection refused": it knows its request was never sent). Those
+	 * already in the accept queue are still accepted and get their 503: closing the socket
+	 * with them queued would reset them after their request was sent. */
 	listen_fd = listen_socket(h);
+	if (listen_fd >= 0)
+		drop_new_connections(listen_fd);
+	wait_quiet(h, QUIET_WAIT_MS);
 	if (listen_fd >= 0)
 		shutdown(listen_fd, SHUT_RD);
 	wait_quiet(h, QUIET_WAIT_MS / 2);
