@@ -124,20 +124,27 @@ static void shut(struct conns *cs, struct conn *c)
 	cs->live--;
 }
 
-/* Whether the client has closed its side (its end of stream is waiting, nothing before it):
- * looked at without taking anything from the library's socket. */
-static int peer_gone(int fd)
+/* What is waiting on a connection's socket, looked at without taking anything from the
+ * library's socket: the client's end of stream alone (it has gone), bytes (a request is
+ * arriving, though the library may not have read its first line yet), or nothing. */
+enum waiting { WAITING_NOTHING, WAITING_BYTES, WAITING_EOF };
+
+static enum waiting waiting_on(int fd)
 {
 	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 
-	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	return n == 0 ? WAITING_EOF : n > 0 ? WAITING_BYTES : WAITING_NOTHING;
 }
 
 /*
  * The connection to close for a newcomer: among those of address a (or all, a NULL), one
  * whose client has gone already (the library closes it when it gets to it, but until then it
- * counts), else by enum conn_state's order, and the one idle the longest within it. Lock
- * held. NULL when every one is being answered.
+ * counts), else by enum conn_state's order, and the one idle the longest within it. A fresh
+ * or idle connection whose socket holds bytes counts as arriving: its request was sent, and
+ * the library has not read it yet (under a flood of new connections that can take longer
+ * than it takes hundreds of newer ones to arrive, and the client's request would be lost).
+ * Lock held. NULL when every one is being answered.
  */
 static struct conn *victim(struct conns *cs, const struct addr_count *a)
 {
@@ -151,8 +158,16 @@ static struct conn *victim(struct conns *cs, const struct addr_count *a)
 
 		if (c->shut || st == CONN_BUSY || (a && c->addr != a))
 			continue;
-		if (peer_gone(c->fd))
+		switch (waiting_on(c->fd)) {
+		case WAITING_EOF:
 			return c;
+		case WAITING_BYTES:
+			if (st < CONN_ARRIVING)
+				st = CONN_ARRIVING;
+			break;
+		case WAITING_NOTHING:
+			break;
+		}
 		/* The list runs newest first: on a tie the later one, the older, wins. */
 		if (!best || st < best_state || (st == best_state && since <= best_since)) {
 			best = c;
