@@ -138,44 +138,63 @@ static enum waiting waiting_on(int fd)
 }
 
 /*
- * The connection to close for a newcomer: among those of address a (or all, a NULL), one
- * whose client has gone already (the library closes it when it gets to it, but until then it
- * counts), else by enum conn_state's order, and the one idle the longest within it. A fresh
- * or idle connection whose socket holds bytes counts as arriving: its request was sent, and
- * the library has not read it yet (under a flood of new connections that can take longer
- * than it takes hundreds of newer ones to arrive, and the client's request would be lost).
- * Lock held. NULL when every one is being answered.
+ * The connection to close for a newcomer: among those of address a (or all, a NULL), by enum
+ * conn_state's order, and the one idle the longest within it. Only that one's socket is looked
+ * at (one system call, not one per connection, so that a flood of newcomers costs little):
+ * if its client has gone it is closed all the more; if bytes wait there it counts as arriving
+ * (its request was sent, and the library has not read it yet: under a flood of new connections
+ * that can take longer than it takes hundreds of newer ones to arrive, and the request would
+ * be lost), and the choice is made again. Lock held. NULL when every one is being answered.
  */
 static struct conn *victim(struct conns *cs, const struct addr_count *a)
 {
-	struct conn *c, *best = NULL;
-	int best_state = CONN_BUSY;
-	int64_t best_since = 0;
+	int tries;
 
-	for (c = cs->list; c; c = c->next) {
-		int st = atomic_load(&c->state);
-		int64_t since = atomic_load(&c->since_us);
+	/* Bounded: the library may make a connection idle again meanwhile. */
+	for (tries = 0; tries < 64; tries++) {
+		struct conn *c, *best = NULL;
+		int best_state = CONN_BUSY;
+		int64_t best_since = 0;
 
-		if (c->shut || st == CONN_BUSY || (a && c->addr != a))
-			continue;
-		switch (waiting_on(c->fd)) {
-		case WAITING_EOF:
-			return c;
-		case WAITING_BYTES:
-			if (st < CONN_ARRIVING)
-				st = CONN_ARRIVING;
-			break;
-		case WAITING_NOTHING:
-			break;
+		for (c = cs->list; c; c = c->next) {
+			int st = atomic_load(&c->state);
+			int64_t since = atomic_load(&c->since_us);
+
+			if (c->shut || st >= CONN_ARRIVING || (a && c->addr != a))
+				continue;
+			/* The list runs newest first: on a tie the later one, the older, wins. */
+			if (!best || st < best_state || (st == best_state && since <= best_since)) {
+				best = c;
+				best_state = st;
+				best_since = since;
+			}
 		}
-		/* The list runs newest first: on a tie the later one, the older, wins. */
-		if (!best || st < best_state || (st == best_state && since <= best_since)) {
-			best = c;
-			best_state = st;
-			best_since = since;
-		}
+		if (!best)
+			break;
+		if (waiting_on(best->fd) != WAITING_BYTES)
+			return best;
+		/* Unless the library got there first (then the state is arriving or busy already):
+		 * it sets the state again when it reads the request line; if that never comes
+		 * whole, the reaper closes the connection at its timeout. */
+		atomic_compare_exchange_strong(&best->state, &best_state, CONN_ARRIVING);
 	}
-	return best;
+	/* None idle: one whose request is arriving, the longest-waiting. */
+	{
+		struct conn *c, *best = NULL;
+		int64_t best_since = 0;
+
+		for (c = cs->list; c; c = c->next) {
+			int64_t since = atomic_load(&c->since_us);
+
+			if (c->shut || atomic_load(&c->state) != CONN_ARRIVING || (a && c->addr != a))
+				continue;
+			if (!best || since <= best_since) {
+				best = c;
+				best_since = since;
+			}
+		}
+		return best;
+	}
 }
 
 struct conn *conns_open(struct conns *cs, int fd, const struct sockaddr *addr)
