@@ -106,6 +106,17 @@ def wait_until(fn, timeout=15, step=0.1):
     return fn()
 
 
+def queue_settled(srv, timeout=30):
+    """Waits until the server has no webhook delivery pending (each one sent and answered, or
+    given up): the condition after which nothing more arrives. True if it came."""
+    def depth():
+        for line in srv.get("/metrics").body.decode().splitlines():
+            if line.startswith("aijri_webhook_queue_depth "):
+                return float(line.split()[1])
+        return None
+    return wait_until(lambda: depth() == 0, timeout=timeout)
+
+
 def subscribe(srv, tok, url, events=None, roles=None, **extra):
     body = {"url": url}
     if events is not None:
@@ -263,7 +274,7 @@ def score_change_is_delivered_signed():
             res = move_score(srv, tok)
             check_eq(res.get("score_changed"), True, "the score moved")
             check(rec.wait(2), f"two events arrived: {len(rec.requests)}")
-            time.sleep(1.0)
+            check(queue_settled(srv), "no delivery left pending")
             evs = rec.events()
             types = [e.get("type") for e in evs]
             want = ["assessment.revised", "score.changed"]
@@ -329,7 +340,7 @@ def unmoved_score_sends_only_assessment_revised():
             check_eq(r.status, 200, f"barriers {r.body[:300]!r}")
             check_eq((r.json or {}).get("score_changed"), False, "score kept")
             check(rec.wait(1), "an event arrived")
-            time.sleep(2.0)
+            check(queue_settled(srv), "no delivery left pending")
             evs = rec.events()
             check_eq([e.get("type") for e in evs], ["assessment.revised"], "only the revision")
             if evs:
@@ -360,7 +371,7 @@ def role_and_event_filters():
             subscribe(srv, tok, rec.url("/edge"), events=["score.changed"], roles=[SLUG])
             res = move_score(srv, tok)
             check(rec.wait(2), "deliveries arrived")
-            time.sleep(2.0)
+            check(queue_settled(srv), "no delivery left pending")
             check_eq([e["type"] for e in rec.events("/revised")], ["assessment.revised"], "revised")
             check_eq([e["type"] for e in rec.events("/edge")], ["score.changed"], "edge")
             check_eq(rec.events("/other"), [], "another role's subscription gets nothing")
