@@ -161,6 +161,7 @@ static void reader_destroy(void *p)
 {
 	struct db_reader *r = p;
 	struct db *db = r->db;
+	struct db_conn *c;
 
 	pthread_mutex_lock(&db->mu);
 	if (r->prev)
@@ -169,9 +170,23 @@ static void reader_destroy(void *p)
 		db->readers = r->next;
 	if (r->next)
 		r->next->prev = r->prev;
+	c = r->c;
+	r->c = NULL;
 	pthread_mutex_unlock(&db->mu);
-	db_conn_free(r->c);
+	db_conn_free(c);
 	free(r);
+}
+
+void db_readers_close(struct db *db)
+{
+	struct db_reader *r;
+
+	pthread_mutex_lock(&db->mu);
+	for (r = db->readers; r; r = r->next) {
+		db_conn_free(r->c);
+		r->c = NULL;
+	}
+	pthread_mutex_unlock(&db->mu);
 }
 
 enum rc db_reader(struct db *db, struct db_conn **out)
@@ -181,11 +196,22 @@ enum rc db_reader(struct db *db, struct db_conn **out)
 	enum rc rc;
 
 	r = pthread_getspecific(db->reader_key);
-	if (r) {
+	if (r && r->c) {
 		*out = r->c;
 		return RC_OK;
 	}
 	*out = NULL;
+	if (r) { /* closed by db_readers_close: open it again */
+		rc = db_conn_open(db, DB_READ, &r->c, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "aijri: db: read connection: %s\n", err);
+			return rc;
+		}
+		r->c->pinned = 1;
+		r->c->thread = pthread_self();
+		*out = r->c;
+		return RC_OK;
+	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return RC_NOMEM;

@@ -121,6 +121,11 @@ void db_conn_free(struct db_conn *c);
 /* This thread's read connection (DB_READ), opened on first use and closed when the thread
  * ends. Failures are logged. */
 DB_WARN enum rc db_reader(struct db *db, struct db_conn **out);
+/* Closes the read connections of every thread now, while no other thread uses the database: at
+ * shut-down, before the last write connection is freed, so that its close is the last one and
+ * SQLite copies the WAL into the file and removes it. A thread that asks db_reader again gets
+ * a new one. */
+void db_readers_close(struct db *db);
 /* The engine's message for the connection's last failure ("" if none). Valid until the next
  * call on c. */
 const char *db_errmsg(const struct db_conn *c);

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "store/db_bridge.h"
 #include "store/db_int.h"
 
 struct sq_conn {
@@ -496,3 +497,10 @@ const struct db_engine db_engine_sqlite = {
 	.checkpoint = sq_checkpoint,
 	.backup = sq_backup,
 };
+
+void *db_sqlite_handle(struct db_conn *c)
+{
+	if (!c || c->db->eng != &db_engine_sqlite || !c->eng)
+		return NULL;
+	return SQ(c)->db;
+}

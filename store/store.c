@@ -47,6 +47,7 @@ struct store_reader {
 
 struct store {
 	char *path;
+	struct db *db; /* the database layer: every connection of the store comes from it */
 	int version;
 
 	struct store_conn wconn; /* the writer thread's alone once it runs */
@@ -94,7 +95,9 @@ static void conn_close(struct store_conn *c)
 	for (i = 0; i < c->n; i++)
 		sqlite3_finalize(c->cache[i].st);
 	c->n = 0;
-	sqlite3_close_v2(c->db);
+	if (c->owns_dc)
+		db_conn_free(c->dc);
+	c->dc = NULL;
 	c->db = NULL;
 }
 
@@ -213,7 +216,6 @@ static void reader_destroy(void *p)
 struct store_conn *store_reader(struct store *s)
 {
 	struct store_reader *r;
-	char err[256];
 
 	r = pthread_getspecific(s->reader_key);
 	if (r)
@@ -222,8 +224,10 @@ struct store_conn *store_reader(struct store *s)
 	if (!r)
 		return NULL;
 	r->s = s;
-	if (conn_open(s->path, SQLITE_OPEN_READONLY, &r->conn.db, err, sizeof(err))) {
-		fprintf(stderr, "aijri: store: %s\n", err);
+	/* The layer's read connection of this thread (it logs a failure). Its handle outlives
+	 * the statements below whichever thread-end destructor runs first: sqlite3_close_v2
+	 * waits for the last of them. */
+	if (db_reader(s->db, &r->conn.dc) || !(r->conn.db = db_sqlite_handle(r->conn.dc))) {
 		free(r);
 		return NULL;
 	}
@@ -300,22 +304,6 @@ int store_schema_latest(void)
 			latest = n;
 	}
 	return latest;
-}
-
-static int user_version(sqlite3 *db, int *out)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		*out = sqlite3_column_int(st, 0);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_OK) {
-		rc = sqlite3_errcode(db);
-	}
-	sqlite3_finalize(st);
-	return rc;
 }
 
 /* Applies migration n (file f) and sets user_version = n in one transaction. */
@@ -705,7 +693,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	struct store *s = NULL;
 	sqlite3 *db = NULL;
-	int rc = RC_IO, srcrc, latest = store_schema_latest();
+	int rc = RC_IO, latest = store_schema_latest();
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -732,17 +720,31 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	}
 	s->reader_key_ok = 1;
 
-	rc = conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db, err, errlen);
+	{
+		struct db_options opt = { .create = 1, .busy_ms = STORE_BUSY_MS };
+
+		rc = db_open(path, &opt, &s->db, err, errlen);
+		if (rc)
+			goto fail;
+	}
+	/* Until db_storage_init the write connection changes nothing, not even by checkpointing
+	 * a WAL when it closes. */
+	rc = db_conn_open(s->db, DB_WRITE, &s->wconn.dc, err, errlen);
 	if (rc)
 		goto fail;
-	s->wconn.db = db;
+	s->wconn.owns_dc = 1;
+	db = s->wconn.db = db_sqlite_handle(s->wconn.dc);
+	if (!db) {
+		snprintf(err, errlen, "%s: not a SQLite database", path);
+		rc = RC_UNSUPPORTED;
+		goto fail;
+	}
 	/* Look at the version before anything that could write (journal_mode=WAL rewrites the
-	 * header): a database from a newer aijri must be left exactly as it is. Until it is known
-	 * to be ours, closing must not checkpoint a WAL it has into the file either. */
-	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	srcrc = user_version(db, &s->version);
-	if (srcrc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: not a readable database: %s", path, sqlite3_errmsg(db));
+	 * header): a database from a newer aijri must be left exactly as it is. */
+	rc = db_version_get(s->wconn.dc, &s->version);
+	if (rc) {
+		snprintf(err, errlen, "%s: not a readable database: %s", path,
+			 db_errmsg(s->wconn.dc));
 		rc = RC_IO;
 		goto fail;
 	}
@@ -754,12 +756,9 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		rc = RC_TOONEW;
 		goto fail;
 	}
-	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
-	rc = RC_IO;
-	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot set up: %s", path, sqlite3_errmsg(db));
+	if (db_storage_init(s->wconn.dc)) {
+		snprintf(err, errlen, "%s: cannot set up: %s", path, db_errmsg(s->wconn.dc));
+		rc = RC_IO;
 		goto fail;
 	}
 	if (store_history_register(db)) {
@@ -823,8 +822,12 @@ void store_free(struct store *s)
 			free(r);
 		}
 	}
-	if (s->wconn.db)
+	/* The write connection closes last: its close checkpoints the WAL into the file. */
+	if (s->db)
+		db_readers_close(s->db);
+	if (s->wconn.dc)
 		conn_close(&s->wconn);
+	db_free(s->db);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->readers_mu);

@@ -11,13 +11,19 @@
 
 #include <sqlite3.h>
 
+#include "store/db.h"
+#include "store/db_bridge.h"
 #include "store/store.h"
 #include "util/clock.h"
 
 #define STORE_STMT_CACHE 96
 
-/* One SQLite connection and its prepared statements, used by one thread only. */
+/* One connection of the database layer, used by one thread only: dc for the files written
+ * on db.h; db, its SQLite handle, and the statements below for those not yet ported
+ * (db_bridge.h). */
 struct store_conn {
+	struct db_conn *dc;
+	int owns_dc;     /* the writer's: closed with it (a reader's is the layer's, per thread) */
 	sqlite3 *db;
 	int n;
 	struct {
