@@ -306,33 +306,25 @@ int store_schema_latest(void)
 	return latest;
 }
 
-/* Applies migration n (file f) and sets user_version = n in one transaction. */
-static int migrate_one(sqlite3 *db, const struct embed_file *f, int n, char *err, size_t errlen)
+/* Applies migration n (file f) and sets the schema version to n in one transaction. */
+static int migrate_one(struct db_conn *c, const struct embed_file *f, int n, char *err,
+		       size_t errlen)
 {
-	char *msg = NULL;
-	char pragma[64];
-	int rc;
+	enum rc rc;
 
-	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		goto out;
-	rc = sqlite3_exec(db, f->data, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		goto out;
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", n);
-	rc = sqlite3_exec(db, pragma, NULL, NULL, &msg);
-	if (rc != SQLITE_OK)
-		goto out;
-	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
-out:
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "migration %s failed: %s", f->name,
-			 msg ? msg : sqlite3_errmsg(db));
-		if (!sqlite3_get_autocommit(db))
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	rc = db_begin(c, DB_TX_WRITE);
+	if (!rc)
+		rc = db_script(c, f->data);
+	if (!rc)
+		rc = db_version_set(c, n);
+	if (!rc)
+		rc = db_commit(c);
+	if (rc) {
+		snprintf(err, errlen, "migration %s failed: %s", f->name, db_errmsg(c));
+		(void)db_rollback(c);
+		return RC_IO;
 	}
-	sqlite3_free(msg);
-	return rc == SQLITE_OK ? RC_OK : RC_IO;
+	return RC_OK;
 }
 
 /* embed_files is in sorted name order, and the zero-padded prefixes make that the
@@ -346,7 +338,7 @@ static int migrate(struct store *s, char *err, size_t errlen)
 		n = migration_number(f->name);
 		if (n <= s->version)
 			continue;
-		rc = migrate_one(s->wconn.db, f, n, err, errlen);
+		rc = migrate_one(s->wconn.dc, f, n, err, errlen);
 		if (rc)
 			return rc;
 		s->version = n;
@@ -363,44 +355,28 @@ const char *store_tx_now(struct store_tx *tx)
 	return tx->now;
 }
 
-/* Runs one of the writer's transaction statements (a string literal), prepared once. */
-static int wexec(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st = store_stmt(&s->wconn, sql);
-	int rc;
-
-	if (!st)
-		return SQLITE_ERROR;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-		rc = SQLITE_OK;
-	else
-		fprintf(stderr, "aijri: store: %s: %s\n", sql, sqlite3_errmsg(s->wconn.db));
-	sqlite3_reset(st);
-	return rc;
-}
-
 int store_tx_run(struct store_tx *tx, store_job_fn fn, void *arg)
 {
 	struct store *s = tx->s;
 	int changed = tx->changed, events = tx->events_added, rc;
 
-	if (wexec(s, "SAVEPOINT part") != SQLITE_OK)
+	if (db_savepoint(s->wconn.dc, "part"))
 		return RC_IO;
 	rc = fn(tx, arg);
 	if (rc) {
-		if (wexec(s, "ROLLBACK TO part") != SQLITE_OK)
+		if (db_rollback_to(s->wconn.dc, "part"))
 			return RC_IO;
 		/* What the part wrote is gone: so is its claim to have written. */
 		tx->changed = changed;
 		tx->events_added = events;
 	}
-	if (wexec(s, "RELEASE part") != SQLITE_OK)
+	if (db_release(s->wconn.dc, "part"))
 		return RC_IO;
 	return rc;
 }
 
-/* A statement a job left mid-step would keep its read open across COMMIT; end them all. */
+/* A statement a job left mid-step would keep its read open across COMMIT; end them all (the
+ * layer's own end with their runs). */
 static void reset_all(struct store_conn *c)
 {
 	int i;
@@ -414,15 +390,17 @@ static int run_batch(struct store *s, struct store_job *jobs, int *events)
 {
 	struct store_job *j;
 	struct store_tx tx;
-	int changed = 0, ev = 0, failed = 0, brc;
+	struct db_conn *c = s->wconn.dc;
+	int changed = 0, ev = 0, failed = 0;
+	enum rc brc;
 	time_t t;
 
 	s->n_touched = 0;
 	s->touched_all = 0;
-	brc = wexec(s, "BEGIN IMMEDIATE");
-	if (brc != SQLITE_OK) {
+	brc = db_begin(c, DB_TX_WRITE);
+	if (brc) {
 		for (j = jobs; j; j = j->next)
-			j->rc = store_sqlite_rc(&s->wconn, brc) == RC_BUSY ? RC_BUSY : RC_IO;
+			j->rc = brc == RC_BUSY ? RC_BUSY : RC_IO;
 		return 0;
 	}
 	for (j = jobs; j; j = j->next) {
@@ -432,19 +410,17 @@ static int run_batch(struct store *s, struct store_job *jobs, int *events)
 		t = time(NULL);
 		tx.now_unix = (int64_t)t;
 		clock_iso(t, tx.now);
-		if (wexec(s, "SAVEPOINT job") != SQLITE_OK) {
+		if (db_savepoint(c, "job")) {
 			failed = 1;
 			break;
 		}
 		j->rc = j->fn(&tx, j->arg);
 		reset_all(&s->wconn);
-		if (j->rc) {
-			if (wexec(s, "ROLLBACK TO job") != SQLITE_OK) {
-				failed = 1;
-				break;
-			}
+		if (j->rc && db_rollback_to(c, "job")) {
+			failed = 1;
+			break;
 		}
-		if (wexec(s, "RELEASE job") != SQLITE_OK) {
+		if (db_release(c, "job")) {
 			failed = 1;
 			break;
 		}
@@ -453,11 +429,10 @@ static int run_batch(struct store *s, struct store_job *jobs, int *events)
 			ev |= tx.events_added;
 		}
 	}
-	if (!failed && wexec(s, "COMMIT") != SQLITE_OK)
+	if (!failed && db_commit(c))
 		failed = 1;
 	if (failed) {
-		if (!sqlite3_get_autocommit(s->wconn.db))
-			wexec(s, "ROLLBACK");
+		(void)db_rollback(c);
 		for (j = jobs; j; j = j->next)
 			j->rc = RC_IO;
 		return 0;
