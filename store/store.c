@@ -177,25 +177,6 @@ int store_bind_text(sqlite3_stmt *st, int idx, const char *s)
 	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
 }
 
-/* Opens a connection with the settings every connection of the store shares. */
-static int conn_open(const char *path, int flags, sqlite3 **out, char *err, size_t errlen)
-{
-	sqlite3 *db = NULL;
-	int rc;
-
-	rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		sqlite3_close_v2(db);
-		return RC_IO;
-	}
-	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, STORE_BUSY_MS);
-	*out = db;
-	return RC_OK;
-}
-
 static void reader_destroy(void *p)
 {
 	struct store_reader *r = p;
@@ -830,71 +811,35 @@ const char *store_path(struct store *s)
 
 int store_backup(struct store *s, const char *path, char *err, size_t errlen)
 {
-	sqlite3 *src = NULL, *dst = NULL;
-	sqlite3_backup *b = NULL;
-	int rc = RC_IO, src_rc;
-
-	if (conn_open(s->path, SQLITE_OPEN_READONLY, &src, err, errlen) ||
-	    conn_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &dst, err, errlen))
-		goto out;
-	/* One read transaction for the whole copy: every step reads the same snapshot, so the
-	 * copy is consistent and a writer committing meanwhile cannot make the backup restart. */
-	if (sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot read: %s", s->path, sqlite3_errmsg(src));
-		goto out;
-	}
-	b = sqlite3_backup_init(dst, "main", src, "main");
-	if (!b) {
-		snprintf(err, errlen, "%s: cannot start the backup: %s", path, sqlite3_errmsg(dst));
-		goto out;
-	}
-	do {
-		src_rc = sqlite3_backup_step(b, 256);
-		if (src_rc == SQLITE_BUSY || src_rc == SQLITE_LOCKED)
-			usleep(10000);
-	} while (src_rc == SQLITE_OK || src_rc == SQLITE_BUSY || src_rc == SQLITE_LOCKED);
-	src_rc = sqlite3_backup_finish(b);
-	b = NULL;
-	if (src_rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: backup failed: %s", path, sqlite3_errmsg(dst));
-		goto out;
-	}
-	rc = RC_OK;
-out:
-	if (b)
-		sqlite3_backup_finish(b);
-	if (src) {
-		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
-		sqlite3_close_v2(src);
-	}
-	sqlite3_close_v2(dst);
-	return rc;
+	return db_backup(s->db, path, err, errlen);
 }
 
 int store_checkpoint(struct store *s)
 {
-	sqlite3 *db = NULL;
+	struct db_conn *c = NULL;
+	struct db_stmt *st;
 	char err[256];
-	int rc;
+	int64_t n;
+	enum rc rc;
 
 	/* The writer's connection is the writer thread's alone, and a read-only one cannot
 	 * checkpoint: a short-lived connection of our own does it. */
-	rc = conn_open(s->path, SQLITE_OPEN_READWRITE, &db, err, sizeof(err));
+	rc = db_conn_open(s->db, DB_WRITE, &c, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "aijri: store: %s\n", err);
 		return rc;
 	}
-	/* A connection that has not read the database has no WAL open: its checkpoint would
-	 * copy nothing and still return SQLITE_OK. */
-	rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	if (rc != SQLITE_OK)
-		fprintf(stderr, "aijri: store: checkpoint: %s\n", sqlite3_errmsg(db));
-	rc = rc == SQLITE_OK ? RC_OK : rc == SQLITE_BUSY ? RC_BUSY : RC_IO;
-	sqlite3_close_v2(db);
-	return rc;
+	/* A SQLite connection that has not read the database has no WAL open: its checkpoint
+	 * would copy nothing and still succeed. */
+	rc = db_prepare(c, db_sql(c, "SELECT count(*) FROM sqlite_master", "SELECT 1"), &st);
+	if (!rc)
+		rc = db_one_int64(st, &n);
+	if (!rc)
+		rc = db_checkpoint(c);
+	if (rc)
+		fprintf(stderr, "aijri: store: checkpoint: %s\n", db_errmsg(c));
+	db_conn_free(c);
+	return rc == RC_OK || rc == RC_BUSY ? rc : RC_IO;
 }
 
 void store_stats(struct store *s, struct store_stats *out)
@@ -903,50 +848,51 @@ void store_stats(struct store *s, struct store_stats *out)
 	checkpointer_stats(s->ckpt, out);
 }
 
+static enum rc integrity_row(void *ctx, struct db_stmt *st)
+{
+	const char *t = db_col_text(st, 0, NULL);
+
+	snprintf(ctx, 256, "%s", t ? t : "(null)");
+	return RC_OK;
+}
+
 int store_integrity_check(struct store *s, char *err, size_t errlen)
 {
 	struct store_conn *c = store_reader(s);
-	sqlite3_stmt *st;
-	const unsigned char *t;
-	int rc;
+	struct db_stmt *st;
+	char verdict[256];
+	enum rc rc;
 
-	if (!c || !(st = store_stmt(c, "PRAGMA integrity_check"))) {
+	if (!c || db_prepare(c->dc, db_sql(c->dc, "PRAGMA integrity_check", "SELECT 'ok'"), &st)) {
 		snprintf(err, errlen, "cannot read the database");
 		return RC_IO;
 	}
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		snprintf(err, errlen, "integrity_check: %s", sqlite3_errmsg(c->db));
-		rc = RC_IO;
-		goto out;
+	/* The first row says "ok", or the first of the problems found. */
+	rc = db_one(st, integrity_row, verdict);
+	if (rc) {
+		snprintf(err, errlen, "integrity_check: %s", db_errmsg(c->dc));
+		return RC_IO;
 	}
-	t = sqlite3_column_text(st, 0);
-	if (!t || strcmp((const char *)t, "ok")) {
-		snprintf(err, errlen, "integrity_check: %s", t ? (const char *)t : "(null)");
-		rc = RC_IO;
-		goto out;
+	if (strcmp(verdict, "ok")) {
+		snprintf(err, errlen, "integrity_check: %s", verdict);
+		return RC_IO;
 	}
-	rc = RC_OK;
-out:
-	sqlite3_reset(st);
-	return rc;
+	return RC_OK;
 }
 
 int store_role_count_all(struct store *s, int *count)
 {
 	struct store_conn *c = store_reader(s);
-	sqlite3_stmt *st;
-	int rc;
+	struct db_stmt *st;
+	int64_t n = 0;
+	enum rc rc;
 
-	if (!c || !(st = store_stmt(c, "SELECT count(*) FROM roles")))
+	if (!c)
 		return RC_IO;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*count = sqlite3_column_int(st, 0);
-		rc = RC_OK;
-	} else {
-		rc = store_sqlite_rc(c, rc);
-	}
-	sqlite3_reset(st);
+	rc = db_prepare(c->dc, "SELECT count(*) FROM roles", &st);
+	if (!rc)
+		rc = db_one_int64(st, &n);
+	if (!rc)
+		*count = (int)n;
 	return rc;
 }
