@@ -13,7 +13,8 @@ PKGS     := libmicrohttpd jansson sqlite3 libpq libcurl libcrypto libcmark
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread -I. $(shell pkg-config --cflags $(PKGS))
 WARN     := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wvla \
-            -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
+            -Wwrite-strings -Wformat=2 -Wno-format-nonliteral \
+            -Werror=implicit-function-declaration
 CFLAGS   += $(WARN)
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
@@ -65,9 +66,10 @@ $(BIN): $(BUILD)/server/main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The product's code is compiled with util/banned.h forced in: a banned call fails the build.
 $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -include util/banned.h -c -o $@ $<
 
 # Migrations, the default data and the OpenAPI document are compiled into the binary.
 $(BUILD)/embed.S: util/embed.sh $(EMBEDDED)

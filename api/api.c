@@ -16,6 +16,7 @@
 #include "api/webhooks.h"
 #include "util/clock.h"
 #include "util/crypto.h"
+#include "util/num.h"
 
 /* ---------------------------------------------------------------------------------------
  * Routes
@@ -589,15 +590,12 @@ int api_query_int(struct api_request *rq, struct api_response *rs, const char *n
 		  int min, int max, int *out)
 {
 	const char *v = rq->query(rq->ctx, name);
-	char *end;
-	long n;
+	int64_t n;
 
 	*out = def;
 	if (!v)
 		return RC_OK;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < min || n > max) {
+	if (num_parse(v, min, max, &n)) {
 		struct scoring_errors errs;
 
 		scoring_errors_init(&errs);
@@ -743,7 +741,7 @@ static double accept_q(const char *accept, const char *type, const char *subtype
 
 	while (*p) {
 		size_t n = strcspn(p, ",");
-		char range[160], *media, *params, *slash, *param, *save = NULL;
+		char range[160], *media, *params, *slash, *param, *next;
 		double q = 1;
 		int spec = 0;
 
@@ -763,8 +761,10 @@ static double accept_q(const char *accept, const char *type, const char *subtype
 			spec = 1;
 		else if (!strcasecmp(media, type))
 			spec = !strcmp(slash, "*") ? 2 : !strcasecmp(slash, subtype) ? 3 : 0;
-		for (param = params ? strtok_r(params, ";", &save) : NULL; param;
-		     param = strtok_r(NULL, ";", &save)) {
+		for (param = params; param; param = next) {
+			next = strchr(param, ';');
+			if (next)
+				*next++ = '\0';
 			param += strspn(param, " \t");
 			if ((param[0] == 'q' || param[0] == 'Q') && param[1] == '=')
 				q = strtod(param + 2, NULL);

@@ -21,6 +21,7 @@
 #include "api/webhook_body.h"
 #include "api/webhooks.h"
 #include "util/crypto.h"
+#include "util/num.h"
 
 #define WH_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
@@ -531,15 +532,12 @@ int api_webhooks_redeliver(struct api_request *rq, struct api_response *rs)
 {
 	struct wh_job *j;
 	const char *p = rq->params[1];
-	char *end = NULL;
-	long long id;
+	int64_t id;
 
 	j = job_for_id(rq, rs);
 	if (!j)
 		return API_DONE;
-	errno = 0;
-	id = p ? strtoll(p, &end, 10) : 0;
-	if (!p || !*p || *end || errno || id <= 0) {
+	if (num_parse(p, 1, INT64_MAX, &id)) {
 		api_problem_rc(rs, RC_NOTFOUND, "no such delivery of this webhook");
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #include "server/config.h"
 #include "server/dispatcher.h"
 #include "util/url.h"
+#include "util/num.h"
 
 enum kind { K_INT, K_STR, K_BOOL };
 
@@ -81,14 +82,11 @@ static int public_url_ok(const char *v)
 static int set_value(struct config *cfg, const struct setting *s, const char *v, const char *src)
 {
 	char *p = (char *)cfg + s->off;
-	char *end;
-	long n;
+	int64_t n;
 
 	switch (s->kind) {
 	case K_INT:
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (errno || end == v || *end || n < s->min || n > s->max) {
+		if (num_parse(v, s->min, s->max, &n)) {
 			fprintf(stderr, "aijri: %s: %s must be an integer from %d to %d, not '%s'\n",
 				src, s->name, s->min, s->max, v);
 			return 2;

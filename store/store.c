@@ -15,6 +15,7 @@
 
 #include "store/store_int.h"
 #include "util/embed.h"
+#include "util/num.h"
 
 /* The writer takes at most this many queued jobs into one transaction. */
 #define STORE_BATCH_MAX 256
@@ -260,16 +261,14 @@ static int migration_number(const char *name)
 {
 	static const char dir[] = "migrations/";
 	const char *p;
-	char *end;
-	size_t n = strlen(name);
-	long v;
+	size_t n = strlen(name), digits;
+	int64_t v;
 
 	if (strncmp(name, dir, sizeof(dir) - 1) || n < 4 || strcmp(name + n - 4, ".sql"))
 		return 0;
 	p = name + sizeof(dir) - 1;
-	errno = 0;
-	v = strtol(p, &end, 10);
-	if (errno || end == p || *end != '_' || v <= 0 || v > 1000000)
+	digits = strcspn(p, "_");
+	if (p[digits] != '_' || num_parse_i64(p, digits, 1, 1000000, &v))
 		return 0;
 	return (int)v;
 }
