@@ -57,6 +57,7 @@ struct api_request {
 	void *ctx;
 	/* Set by the router. */
 	const char *route;    /* the route pattern, for metrics: "/roles/{slug}/score" */
+	const char *const *query_names; /* the query parameters the route declares (NULL-ended) */
 	char *params[3];      /* path parameters in order ({slug}, {n}, {id}, ...), decoded */
 	char *actor;          /* the token's name once api_require_token() passed */
 	int64_t started_us;

@@ -31,7 +31,7 @@ objs=""
 for src in util/*.c scoring/*.c store/*.c pages/*.c api/*.c; do
 	o="$OUT/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
 	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find util scoring store pages api -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
-		$CC $OBJFLAGS -c -o "$o" "$src"
+		$CC $OBJFLAGS -include util/banned.h -c -o "$o" "$src"
 	fi
 	objs="$objs $o"
 done
