@@ -561,10 +561,28 @@ static int route_writes(const struct route *r)
 	return strcmp(r->method, "GET") && r->fn != api_score && r->fn != api_roles_what_if;
 }
 
+/* The index of the route of method and path, filling params (see route_match); -1 if none. */
+static long route_find(const char *method, const char *path, char *params[3])
+{
+	size_t i;
+
+	for (i = 0; i < N_ROUTES; i++)
+		if (!strcmp(routes[i].method, method) && route_match(routes[i].pattern, path, params))
+			return (long)i;
+	return -1;
+}
+
+const char *api_route_lookup(const char *method, const char *path, char *params[3])
+{
+	long i = route_find(method, path, params);
+
+	return i < 0 ? NULL : routes[i].pattern;
+}
+
 int api_handle(struct api_request *rq, struct api_response *rs)
 {
 	const char *method = rq->method, *key;
-	size_t i;
+	long i;
 	int rc;
 
 	rq->route = route_unmatched;
@@ -589,11 +607,8 @@ int api_handle(struct api_request *rq, struct api_response *rs)
 	}
 	if (!strcmp(method, "HEAD"))
 		method = "GET";
-	for (i = 0; i < N_ROUTES; i++) {
-		if (strcmp(routes[i].method, method))
-			continue;
-		if (!route_match(routes[i].pattern, rq->path, rq->params))
-			continue;
+	i = route_find(method, rq->path, rq->params);
+	if (i >= 0) {
 		rq->route = routes[i].pattern;
 		rq->query_names = route_query_names(rq->route);
 		api_header(rs, "Access-Control-Expose-Headers",

@@ -136,6 +136,10 @@ void api_wcache_entry_release(struct api_wcache_entry *e);
 
 /* api.c: the route table's part names, for the part handlers. */
 const char *api_route_part(const struct api_request *rq);
+/* The route pattern that method and path (raw, as sent, without the query) match, with its
+ * path parameters decoded into params (malloc'd, the caller frees them; NULL: not wanted);
+ * NULL when no route does. What the router itself matches with. */
+const char *api_route_lookup(const char *method, const char *path, char *params[3]);
 /* Appends the Prometheus text of the HTTP metrics. */
 void api_metrics_text(struct api *a, struct buf *out);
 /* Marks a GET answer as one the server may serve again until the next write. */
