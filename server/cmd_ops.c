@@ -26,14 +26,11 @@
 #include "api/assessment.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/import_lines.h"
 #include "store/store.h"
 #include "util/buf.h"
 
 #define PATH_LEN 4096
-/* A record of an import is a role body; the API takes none over 1 MiB, nor does import. */
-#define LINE_MAX_BYTES API_MAX_BODY
-/* Roles in one import: far above any real occupation list, low enough to bound memory. */
-#define IMPORT_MAX_ROLES 100000
 
 /* ---------------------------------------------------------------------------------------
  * Files
@@ -541,143 +538,9 @@ out:
  * import
  */
 
-/* Members that an export (ours or GET /export) adds to a role body: derived data that the
- * import recomputes, so it is dropped rather than refused. */
-static const char *const derived_fields[] = { "score", "revision", "created_at", "updated_at" };
-
-struct records {
-	json_t **v;
-	int *line;
-	size_t n, cap;
-	char why[512]; /* why reading stopped at a bad line, for after the lines before it */
-};
-
-static void records_release(struct records *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		json_decref(r->v[i]);
-	free(r->v);
-	free(r->line);
-	memset(r, 0, sizeof(*r));
-}
-
-/* Takes the reference to v. */
-static int records_add(struct records *r, json_t *v, int line)
-{
-	json_t **nv;
-	int *nl;
-	size_t cap;
-
-	if (r->n == r->cap) {
-		cap = r->cap ? r->cap * 2 : 64;
-		nv = realloc(r->v, cap * sizeof(*nv));
-		if (nv)
-			r->v = nv;
-		nl = realloc(r->line, cap * sizeof(*nl));
-		if (nl)
-			r->line = nl;
-		if (!nv || !nl) {
-			json_decref(v);
-			return RC_NOMEM;
-		}
-		r->cap = cap;
-	}
-	r->v[r->n] = v;
-	r->line[r->n] = line;
-	r->n++;
-	return 0;
-}
-
-/* One line of input: parsed, checked to be an object, derived members dropped. Returns 0,
- * or 2 with a message naming the line. Blank lines are skipped. */
-static int parse_line(const char *name, int lineno, const struct buf *line, struct records *r)
-{
-	json_error_t jerr;
-	json_t *v;
-	const char *p = buf_str(line);
-	size_t i;
-
-	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-		p++;
-	if (!*p)
-		return 0;
-	v = assessment_loadb(buf_str(line), line->len, &jerr);
-	if (!v) {
-		snprintf(r->why, sizeof(r->why), "%s: line %d: malformed JSON at column %d: %s", name,
-			 lineno, jerr.column, assessment_json_error(&jerr));
-		return 2;
-	}
-	if (!json_is_object(v)) {
-		snprintf(r->why, sizeof(r->why), "%s: line %d: must be a JSON object (a role body)",
-			 name, lineno);
-		json_decref(v);
-		return 2;
-	}
-	for (i = 0; i < sizeof(derived_fields) / sizeof(derived_fields[0]); i++)
-		json_object_del(v, derived_fields[i]);
-	if (r->n >= IMPORT_MAX_ROLES) {
-		snprintf(r->why, sizeof(r->why), "%s: line %d: more than %d roles", name, lineno,
-			 IMPORT_MAX_ROLES);
-		json_decref(v);
-		return 2;
-	}
-	if (records_add(r, v, lineno)) {
-		fprintf(stderr, "aijri: import: out of memory\n");
-		return 1;
-	}
-	return 0;
-}
-
-/* Reads every line of f into r. Returns 0, 1 on a read error, 2 on bad input. */
-static int read_records(FILE *f, const char *name, struct records *r)
-{
-	struct buf line = BUF_INIT(LINE_MAX_BYTES);
-	char chunk[8192];
-	int lineno = 1, ret = 0;
-	size_t n;
-
-	while (!ret && fgets(chunk, sizeof(chunk), f)) {
-		n = strlen(chunk);
-		if (buf_add(&line, chunk, n)) {
-			snprintf(r->why, sizeof(r->why), "%s: line %d: longer than %d bytes", name,
-				 lineno, LINE_MAX_BYTES);
-			ret = 2;
-			break;
-		}
-		if (n && chunk[n - 1] == '\n') {
-			ret = parse_line(name, lineno, &line, r);
-			buf_reset(&line);
-			lineno++;
-		}
-	}
-	if (!ret && ferror(f)) {
-		fprintf(stderr, "aijri: import: cannot read %s: %s\n", name, strerror(errno));
-		ret = 1;
-	}
-	/* The last line may lack its newline. */
-	if (!ret && line.len)
-		ret = parse_line(name, lineno, &line, r);
-	buf_release(&line);
-	return ret;
-}
-
-static void report_bad(const char *name, int line, const struct scoring_errors *errs)
-{
-	int i;
-
-	fprintf(stderr, "aijri: import: %s: line %d: not a valid role body; nothing was imported:\n",
-		name, line);
-	for (i = 0; i < errs->n; i++)
-		fprintf(stderr, "  %s: %s\n", errs->e[i].field, errs->e[i].message);
-	if (errs->dropped)
-		fprintf(stderr, "  (and %d more)\n", errs->dropped);
-}
-
 int cmd_import(int argc, char **argv)
 {
-	struct records recs = { NULL, NULL, 0, 0, "" };
+	struct import_records recs = { NULL, NULL, 0, 0, "" };
 	struct scoring_errors errs;
 	struct db_lock lock = { -1, -1 };
 	struct store *s = NULL;
@@ -699,12 +562,12 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "aijri: import: %s: %s\n", argv[0], strerror(errno));
 		goto out;
 	}
-	ret = read_records(f, name, &recs);
+	ret = import_read(f, name, &recs);
 	if (ret == 2) {
 		/* The first bad record is named: one before the line that stopped the reading
 		 * comes first. */
 		if (api_import_check(recs.v, recs.n, &bad, &errs) == RC_INVALID)
-			report_bad(name, recs.line[bad], &errs);
+			import_report_bad(name, recs.line[bad], &errs);
 		else
 			fprintf(stderr, "aijri: import: %s; nothing was imported\n", recs.why);
 	}
@@ -723,7 +586,7 @@ int cmd_import(int argc, char **argv)
 	}
 	rc = api_import_roles(s, recs.v, recs.n, &bad, &errs);
 	if (rc == RC_INVALID || rc == RC_CONFLICT) {
-		report_bad(name, recs.line[bad], &errs);
+		import_report_bad(name, recs.line[bad], &errs);
 		ret = 2;
 		goto out;
 	}
@@ -738,6 +601,6 @@ out:
 	db_unlock(&lock);
 	if (f && f != stdin)
 		fclose(f);
-	records_release(&recs);
+	import_records_release(&recs);
 	return ret;
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every libFuzzer target of tests/fuzz/ for a bounded time.
-#   tests/fuzz/run.sh [TARGET...]      default: fuzz_assessment fuzz_query fuzz_pages
+#   tests/fuzz/run.sh [TARGET...]      default: fuzz_assessment fuzz_query fuzz_pages fuzz_config
+#                                      fuzz_import
 # Environment:
 #   FUZZ_SECONDS   seconds of fuzzing per target (default 20)
 #   FUZZ_OUT       build and work directory (default build/fuzz)
@@ -14,7 +15,7 @@ set -u
 cd "$(dirname "$0")/../.."
 OUT=${FUZZ_OUT:-build/fuzz}
 SECS=${FUZZ_SECONDS:-20}
-TARGETS=${*:-fuzz_assessment fuzz_query fuzz_pages}
+TARGETS=${*:-fuzz_assessment fuzz_query fuzz_pages fuzz_config fuzz_import}
 
 if [ -z "${FUZZ_NO_BUILD:-}" ]; then
 	tests/fuzz/build.sh "$OUT" || { echo "fuzz: build failed"; exit 2; }

@@ -1,0 +1,33 @@
+/*
+ * import_lines.h: the lines of an import, read into role bodies (import_lines.c).
+ */
+#ifndef SERVER_IMPORT_LINES_H
+#define SERVER_IMPORT_LINES_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "api/api.h"
+
+/* A record of an import is a role body; the API takes none over 1 MiB, nor does import. */
+#define IMPORT_LINE_MAX API_MAX_BODY
+/* Roles in one import: far above any real occupation list, low enough to bound memory. */
+#define IMPORT_MAX_ROLES 100000
+
+struct import_records {
+	json_t **v;    /* the role bodies, in input order */
+	int *line;     /* the line each came from */
+	size_t n, cap;
+	char why[512]; /* why reading stopped at a bad line, for after the lines before it */
+};
+
+/* Reads every line of f (name: for messages) into r. Returns 0, 1 on a read error or no
+ * memory (said on stderr), 2 on bad input (r->why says which line and why; the lines before
+ * it are in r). r starts zeroed; release it with import_records_release whatever the result. */
+int import_read(FILE *f, const char *name, struct import_records *r);
+void import_records_release(struct import_records *r);
+/* Prints the validation errors of the body on line of name to stderr. */
+void import_report_bad(const char *name, int line, const struct scoring_errors *errs);
+
+#endif
