@@ -12,17 +12,17 @@
 
 static const char SQL_GET[] =
 	"SELECT fingerprint, status, content_type, headers_json, body, created_at"
-	" FROM idempotency_keys WHERE token = ?1 AND idem_key = ?2 AND created_at > ?3";
+	" FROM idempotency_keys WHERE token = $1 AND idem_key = $2 AND created_at > $3";
 static const char SQL_PUT[] =
 	"INSERT INTO idempotency_keys (token, idem_key, fingerprint, status, content_type,"
-	" headers_json, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	" headers_json, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 	" ON CONFLICT (token, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint,"
 	" status = excluded.status, content_type = excluded.content_type,"
 	" headers_json = excluded.headers_json, body = excluded.body,"
-	" created_at = excluded.created_at WHERE idempotency_keys.created_at <= ?9";
+	" created_at = excluded.created_at WHERE idempotency_keys.created_at <= $9";
 static const char SQL_EXPIRE[] =
 	"DELETE FROM idempotency_keys WHERE id IN (SELECT id FROM idempotency_keys"
-	" WHERE created_at <= ?1 ORDER BY created_at LIMIT ?2)";
+	" WHERE created_at <= $1 ORDER BY created_at LIMIT $2)";
 
 void store_idem_release(struct store_idem *k)
 {
@@ -34,44 +34,49 @@ void store_idem_release(struct store_idem *k)
 	memset(k, 0, sizeof(*k));
 }
 
+static enum rc idem_row(void *ctx, struct db_stmt *st)
+{
+	struct store_idem *out = ctx;
+	const void *fp, *body;
+	size_t n;
+
+	fp = db_col_blob(st, 0, &n);
+	if (fp && n == sizeof(out->fingerprint))
+		memcpy(out->fingerprint, fp, sizeof(out->fingerprint));
+	out->status = (int)db_col_int64(st, 1);
+	if (db_col_strdup(st, 2, &out->content_type) || db_col_strdup(st, 3, &out->headers_json))
+		return RC_NOMEM;
+	/* The body is a BLOB of the answer's bytes; a copy with a NUL after them. */
+	body = db_col_blob(st, 4, &n);
+	out->body_len = n;
+	out->body = malloc(n + 1);
+	if (!out->body)
+		return RC_NOMEM;
+	if (n)
+		memcpy(out->body, body, n);
+	out->body[n] = '\0';
+	out->created_at = db_col_int64(st, 5);
+	return out->headers_json ? RC_OK : RC_NOMEM;
+}
+
 static int idem_get(struct store_conn *c, const char *token, const char *key, int64_t now,
 		    struct store_idem *out)
 {
-	sqlite3_stmt *st;
-	const void *fp;
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!c || !(st = store_stmt(c, SQL_GET)))
+	if (!c)
 		return RC_IO;
-	store_bind_text(st, 1, token);
-	store_bind_text(st, 2, key);
-	sqlite3_bind_int64(st, 3, now - STORE_IDEMPOTENCY_TTL);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		rc = rc == SQLITE_DONE ? RC_NOTFOUND : store_sqlite_rc(c, rc);
-		goto out;
-	}
-	fp = sqlite3_column_blob(st, 0);
-	if (fp && sqlite3_column_bytes(st, 0) == (int)sizeof(out->fingerprint))
-		memcpy(out->fingerprint, fp, sizeof(out->fingerprint));
-	out->status = sqlite3_column_int(st, 1);
-	out->content_type = store_col_strdup(st, 2);
-	out->headers_json = store_col_strdup(st, 3);
-	/* The body is a BLOB of the answer's bytes; a copy with a NUL after them. */
-	out->body_len = (size_t)sqlite3_column_bytes(st, 4);
-	out->body = malloc(out->body_len + 1);
-	if (out->body) {
-		if (out->body_len)
-			memcpy(out->body, sqlite3_column_blob(st, 4), out->body_len);
-		out->body[out->body_len] = '\0';
-	}
-	out->created_at = sqlite3_column_int64(st, 5);
-	rc = out->headers_json && out->body ? RC_OK : RC_NOMEM;
+	rc = db_prepare(c->dc, SQL_GET, &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, token);
+	db_bind_text(st, 2, key);
+	db_bind_int64(st, 3, now - STORE_IDEMPOTENCY_TTL);
+	rc = db_one(st, idem_row, out);
 	if (rc)
 		store_idem_release(out);
-out:
-	sqlite3_reset(st);
 	return rc;
 }
 
@@ -90,46 +95,44 @@ int store_tx_idem_get(struct store_tx *tx, const char *token, const char *key,
 int store_tx_idem_put(struct store_tx *tx, const char *token, const char *key,
 		      const struct store_idem *k)
 {
-	struct store_conn *c = tx->conn;
-	sqlite3_stmt *st = store_stmt(c, SQL_PUT);
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!st)
-		return RC_IO;
-	store_bind_text(st, 1, token);
-	store_bind_text(st, 2, key);
-	sqlite3_bind_blob(st, 3, k->fingerprint, sizeof(k->fingerprint), SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 4, k->status);
-	store_bind_text(st, 5, k->content_type);
-	store_bind_text(st, 6, k->headers_json ? k->headers_json : "[]");
-	sqlite3_bind_blob(st, 7, k->body ? k->body : "", (int)k->body_len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 8, tx->now_unix);
-	sqlite3_bind_int64(st, 9, tx->now_unix - STORE_IDEMPOTENCY_TTL);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_rc(c, rc);
+	rc = db_prepare(tx->conn->dc, SQL_PUT, &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, token);
+	db_bind_text(st, 2, key);
+	db_bind_blob(st, 3, k->fingerprint, sizeof(k->fingerprint));
+	db_bind_int64(st, 4, k->status);
+	db_bind_text(st, 5, k->content_type);
+	db_bind_text(st, 6, k->headers_json ? k->headers_json : "[]");
+	db_bind_blob(st, 7, k->body ? k->body : "", k->body_len);
+	db_bind_int64(st, 8, tx->now_unix);
+	db_bind_int64(st, 9, tx->now_unix - STORE_IDEMPOTENCY_TTL);
+	rc = db_exec(st);
+	if (rc)
+		return rc;
 	/* No row changed: a live answer of this key is there already. */
-	return sqlite3_changes(c->db) ? RC_OK : RC_CONFLICT;
+	return db_changes(st) ? RC_OK : RC_CONFLICT;
 }
 
 /* Deletes one batch; runs on the writer's connection inside a job. */
 int store_tx_idem_expire(struct store_tx *tx, int64_t now, int limit, int *deleted)
 {
-	struct store_conn *c = tx->conn;
-	sqlite3_stmt *st = store_stmt(c, SQL_EXPIRE);
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
 	*deleted = 0;
-	if (!st)
-		return RC_IO;
-	sqlite3_bind_int64(st, 1, now - STORE_IDEMPOTENCY_TTL);
-	sqlite3_bind_int(st, 2, limit);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_rc(c, rc);
-	*deleted = sqlite3_changes(c->db);
+	rc = db_prepare(tx->conn->dc, SQL_EXPIRE, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, now - STORE_IDEMPOTENCY_TTL);
+	db_bind_int64(st, 2, limit);
+	rc = db_exec(st);
+	if (rc)
+		return rc;
+	*deleted = (int)db_changes(st);
 	return RC_OK;
 }
 
