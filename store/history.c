@@ -34,9 +34,9 @@
 #define ENTRY_FIXED 31 /* the bytes before the first label */
 #define ENTRY_MAX (ENTRY_FIXED + 2 * 256)
 
-static const char SQL_WINDOW[] = "SELECT entry FROM score_history WHERE at > ?1 AND at <= ?2";
+static const char SQL_WINDOW[] = "SELECT entry FROM score_history WHERE at > $1 AND at <= $2";
 static const char SQL_ARCHIVED_ROLE[] =
-	"SELECT slug, title, archived_at FROM roles WHERE id = ?1";
+	"SELECT slug, title, archived_at FROM roles WHERE id = $1";
 
 static const char *const zone_names[] = { "green", "yellow", "red" };
 
@@ -100,7 +100,9 @@ static size_t put_label(unsigned char *p, const unsigned char *label)
 }
 
 /* aijri_history_entry(role_id, revision, score, zone, label, prev_score, prev_zone,
- * prev_label): the entry of one revision (prev_* NULL for revision 1). */
+ * prev_label): the entry of one revision (prev_* NULL for revision 1). SQLite's alone: it is
+ * registered on the writer's SQLite handle (db_bridge.h), and a PostgreSQL schema needs the
+ * same packing as a function of its own migrations, or the entry built here in C. */
 static void sql_history_entry(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	unsigned char e[ENTRY_MAX];
@@ -322,39 +324,52 @@ static int moved(const struct span *sp)
 	return d > 0.04 || d < -0.04 || sp->to_zone != sp->from_zone;
 }
 
+struct archived {
+	const struct span *sp;
+	const struct labels *lab;
+	const char *until_iso;
+	int (*row)(void *ctx, struct store_move *m);
+	void *ctx;
+	int stop;
+};
+
+static enum rc archived_row(void *ctx, struct db_stmt *st)
+{
+	struct archived *a = ctx;
+	const char *at = db_col_text(st, 2, NULL);
+	struct store_move m;
+
+	/* Archived at or before until: not live then. ISO times compare as text. */
+	if (at && strcmp(at, a->until_iso) <= 0)
+		return RC_OK;
+	memset(&m, 0, sizeof(m));
+	m.slug = db_col_text(st, 0, NULL);
+	m.title = db_col_text(st, 1, NULL);
+	span_results(a->sp, a->lab, &m.from, &m.to);
+	m.index = -1;
+	if (m.slug && m.title)
+		a->stop = a->row(a->ctx, &m) != 0;
+	return RC_OK;
+}
+
 /* An archived role: its slug and title, and whether it was still live at `until`. Calls
  * row() when it was. */
 static int archived_move(struct store_conn *c, const struct span *sp, const struct labels *lab,
 			 const char *until_iso, int (*row)(void *ctx, struct store_move *m),
 			 void *ctx, int *stop)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_ARCHIVED_ROLE);
-	const unsigned char *at;
-	struct store_move m;
-	int rc;
+	struct archived a = { sp, lab, until_iso, row, ctx, 0 };
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!st)
-		return RC_IO;
-	sqlite3_bind_int64(st, 1, sp->role_id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
-		goto out;
-	}
-	rc = RC_OK;
-	at = sqlite3_column_text(st, 2);
-	/* Archived at or before until: not live then. ISO times compare as text. */
-	if (at && strcmp((const char *)at, until_iso) <= 0)
-		goto out;
-	memset(&m, 0, sizeof(m));
-	m.slug = (const char *)sqlite3_column_text(st, 0);
-	m.title = (const char *)sqlite3_column_text(st, 1);
-	span_results(sp, lab, &m.from, &m.to);
-	m.index = -1;
-	if (m.slug && m.title)
-		*stop = row(ctx, &m) != 0;
-out:
-	sqlite3_reset(st);
+	rc = db_prepare(c->dc, SQL_ARCHIVED_ROLE, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, sp->role_id);
+	rc = db_one(st, archived_row, &a);
+	if (rc == RC_NOTFOUND)
+		rc = RC_OK;
+	*stop = a.stop;
 	return rc;
 }
 
@@ -397,39 +412,55 @@ static int report(struct store_conn *c, struct catalog_lookup *lk, const struct 
 	return rc;
 }
 
+struct window {
+	struct spans *t;
+	struct labels *lab;
+};
+
+/* One revision of the window: kept light, a month is some 27,000 of them. */
+static enum rc window_row(void *ctx, struct db_stmt *st)
+{
+	struct window *w = ctx;
+	struct entry e;
+	const void *p;
+	size_t n;
+	enum rc rc;
+
+	p = db_col_blob(st, 0, &n);
+	rc = entry_decode(p, n, &e);
+	if (!rc)
+		rc = spans_add(w->t, w->lab, &e);
+	return rc;
+}
+
 int store_movers(struct store *s, int64_t since, int64_t until,
 		 int (*row)(void *ctx, struct store_move *m), void *ctx)
 {
 	struct store_conn *c = store_reader(s);
 	struct labels lab = { NULL, 0, 0 };
 	struct spans t = { NULL, 0, 0 };
+	struct window w = { &t, &lab };
 	struct catalog_lookup *lk = NULL;
-	sqlite3_stmt *st;
-	int rc = RC_OK, src = SQLITE_DONE;
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!c || !(st = store_stmt(c, SQL_WINDOW)))
+	if (!c)
 		return RC_IO;
 	/* The live roles first: their number sizes the table of spans (a window seldom touches
 	 * many more roles than are live), so it need not grow while the rows come. */
 	rc = catalog_lookup_begin(store_catalog(s), c, &lk);
 	if (!rc && spans_grow(&t, catalog_lookup_count(lk)))
 		rc = RC_NOMEM;
+	if (!rc)
+		rc = db_prepare(c->dc, SQL_WINDOW, &st);
 	if (rc) {
 		catalog_lookup_end(lk);
+		free(t.v);
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int64(st, 2, until);
-	while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
-		struct entry e;
-
-		rc = entry_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), &e);
-		if (!rc)
-			rc = spans_add(&t, &lab, &e);
-	}
-	if (!rc && src != SQLITE_DONE)
-		rc = store_sqlite_rc(c, src);
-	sqlite3_reset(st);
+	db_bind_int64(st, 1, since);
+	db_bind_int64(st, 2, until);
+	rc = db_each(st, window_row, &w);
 	if (!rc)
 		rc = report(c, lk, &t, &lab, until, row, ctx);
 	catalog_lookup_end(lk);
