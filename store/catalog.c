@@ -62,12 +62,15 @@ struct catalog {
 };
 
 /* The list columns of live roles, with the alias names, for one role (?1) or all (?1 NULL). */
-static const char SQL_CAT_ROWS[] =
-	"SELECT r.id, r.slug, r.title, r.score, r.zone, r.label, r.revision, r.created_at,"
-	" r.updated_at, r.category, r.seniority,"
-	" (SELECT group_concat(a.name, char(10)) FROM aliases a WHERE a.role_id = r.id),"
-	" r.soc_codes, r.isco_codes, r.oldest_as_of"
-	" FROM roles r WHERE r.archived = 0 AND (?1 IS NULL OR r.id = ?1)";
+/* The aliases joined by newlines: group_concat on SQLite, string_agg on PostgreSQL. */
+#define SQL_CAT_ROWS(aliases)                                                                  \
+	"SELECT r.id, r.slug, r.title, r.score, r.zone, r.label, r.revision, r.created_at,"  \
+	" r.updated_at, r.category, r.seniority,"                                             \
+	" (SELECT " aliases " FROM aliases a WHERE a.role_id = r.id),"                        \
+	" r.soc_codes, r.isco_codes, r.oldest_as_of"                                          \
+	" FROM roles r WHERE r.archived = 0 AND (CAST($1 AS BIGINT) IS NULL OR r.id = $1)"
+static const char SQL_CAT_ROWS_SQLITE[] = SQL_CAT_ROWS("group_concat(a.name, char(10))");
+static const char SQL_CAT_ROWS_PG[] = SQL_CAT_ROWS("string_agg(a.name, chr(10))");
 
 /* ---------------------------------------------------------------------------------------
  * Entries and snapshots
@@ -140,34 +143,30 @@ static char *search_text(const char *title, const char *aliases, size_t *len)
 	return s;
 }
 
-static struct cat_entry *entry_from_row(sqlite3_stmt *st)
+static struct cat_entry *entry_from_row(struct db_stmt *st)
 {
 	struct cat_entry *e = calloc(1, sizeof(*e));
-	const unsigned char *z;
+	const char *z;
+	int bad;
 
 	if (!e)
 		return NULL;
 	atomic_init(&e->refs, 1);
-	e->id = sqlite3_column_int64(st, 0);
-	e->slug = store_col_strdup(st, 1);
-	e->title = store_col_strdup(st, 2);
-	e->score = sqlite3_column_double(st, 3);
-	z = sqlite3_column_text(st, 4);
+	e->id = db_col_int64(st, 0);
+	bad = db_col_strdup(st, 1, &e->slug) || db_col_strdup(st, 2, &e->title);
+	e->score = db_col_double(st, 3);
+	z = db_col_text(st, 4, NULL);
 	if (z)
-		snprintf(e->zone, sizeof(e->zone), "%s", (const char *)z);
-	e->label = store_col_strdup(st, 5);
-	e->revision = sqlite3_column_int(st, 6);
-	e->created_at = store_col_strdup(st, 7);
-	e->updated_at = store_col_strdup(st, 8);
-	e->category = store_col_strdup(st, 9);
-	e->seniority = store_col_strdup(st, 10);
-	e->soc_codes = store_col_strdup(st, 12);
-	e->isco_codes = store_col_strdup(st, 13);
-	e->oldest_as_of = store_col_strdup(st, 14);
-	if (e->title)
-		e->search = search_text(e->title, (const char *)sqlite3_column_text(st, 11),
-					&e->search_len);
-	if (!e->slug || !e->title || !e->label || !e->created_at || !e->updated_at ||
+		snprintf(e->zone, sizeof(e->zone), "%s", z);
+	bad = bad || db_col_strdup(st, 5, &e->label);
+	e->revision = (int)db_col_int64(st, 6);
+	bad = bad || db_col_strdup(st, 7, &e->created_at) || db_col_strdup(st, 8, &e->updated_at) ||
+	      db_col_strdup(st, 9, &e->category) || db_col_strdup(st, 10, &e->seniority) ||
+	      db_col_strdup(st, 12, &e->soc_codes) || db_col_strdup(st, 13, &e->isco_codes) ||
+	      db_col_strdup(st, 14, &e->oldest_as_of);
+	if (!bad && e->title)
+		e->search = search_text(e->title, db_col_text(st, 11, NULL), &e->search_len);
+	if (bad || !e->slug || !e->title || !e->label || !e->created_at || !e->updated_at ||
 	    !e->search) {
 		entry_decref(e);
 		return NULL;
@@ -264,41 +263,48 @@ static void snap_index_ids(struct cat_snap *sn)
 		sn->ids[i] = sn->order[CAT_BY_ID][i]->id;
 }
 
+struct rows {
+	struct cat_entry ***arr;
+	size_t *n, *cap;
+};
+
+static enum rc rows_add(void *ctx, struct db_stmt *st)
+{
+	struct rows *r = ctx;
+	struct cat_entry *e;
+
+	if (*r->n == *r->cap) {
+		size_t ncap = *r->cap ? *r->cap * 2 : 64;
+		struct cat_entry **na = realloc(*r->arr, ncap * sizeof(*na));
+
+		if (!na)
+			return RC_NOMEM;
+		*r->arr = na;
+		*r->cap = ncap;
+	}
+	e = entry_from_row(st);
+	if (!e)
+		return RC_NOMEM;
+	(*r->arr)[(*r->n)++] = e;
+	return RC_OK;
+}
+
 /* Reads the rows of one role (id > 0) or of all (id 0) into a growing array. */
 static int read_rows(struct store_conn *c, int64_t id, struct cat_entry ***arr, size_t *n,
 		     size_t *cap)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_CAT_ROWS);
-	struct cat_entry *e;
-	int rc;
+	struct rows r = { arr, n, cap };
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!st)
-		return RC_IO;
+	rc = db_prepare(c->dc, db_sql(c->dc, SQL_CAT_ROWS_SQLITE, SQL_CAT_ROWS_PG), &st);
+	if (rc)
+		return rc;
 	if (id)
-		sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 64;
-			struct cat_entry **na = realloc(*arr, ncap * sizeof(*na));
-
-			if (!na) {
-				rc = RC_NOMEM;
-				goto out;
-			}
-			*arr = na;
-			*cap = ncap;
-		}
-		e = entry_from_row(st);
-		if (!e) {
-			rc = RC_NOMEM;
-			goto out;
-		}
-		(*arr)[(*n)++] = e;
-	}
-	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
-out:
-	sqlite3_reset(st);
-	return rc;
+		db_bind_int64(st, 1, id);
+	else
+		db_bind_null(st, 1);
+	return db_each(st, rows_add, &r);
 }
 
 /* A snapshot of every live role. */
