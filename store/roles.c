@@ -3,9 +3,11 @@
  * changed (triggers in 0001_init.sql refuse it); the roles row is the current revision's copy,
  * kept so that reads and lists need no join.
  *
- * Every function resets its statements before it returns: a statement left mid-step would
- * hold its read transaction open, and the thread's next read would see an old snapshot.
+ * Every statement's run is over before its function returns (db_each, db_one, db_one_int64 and
+ * db_exec end it, whatever the outcome): a statement left mid-step would hold its read
+ * transaction open, and the thread's next read would see an old snapshot.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,75 +23,80 @@
 #define ROLE_FROM \
 	" FROM roles r JOIN revisions v ON v.role_id = r.id AND v.revision = r.revision"
 
-static const char SQL_ROLE_GET[] = "SELECT " ROLE_COLS ROLE_FROM " WHERE r.slug = ?1";
+static const char SQL_ROLE_GET[] = "SELECT " ROLE_COLS ROLE_FROM " WHERE r.slug = $1";
 static const char SQL_ALIAS_RESOLVE[] =
-	"SELECT r.slug FROM aliases a JOIN roles r ON r.id = a.role_id WHERE a.slug = ?1";
+	"SELECT r.slug FROM aliases a JOIN roles r ON r.id = a.role_id WHERE a.slug = $1";
 
 static const char SQL_EACH[] =
 	"SELECT " ROLE_COLS ROLE_FROM " WHERE r.archived = 0 ORDER BY r.slug";
 
-static const char SQL_ROLE_ID[] = "SELECT id, revision, archived FROM roles WHERE slug = ?1";
-static const char SQL_REV_COUNT[] = "SELECT count(*) FROM revisions WHERE role_id = ?1";
+static const char SQL_ROLE_ID[] = "SELECT id, revision, archived FROM roles WHERE slug = $1";
+static const char SQL_REV_COUNT[] = "SELECT count(*) FROM revisions WHERE role_id = $1";
+/* No limit is asked for with the largest one (SQLite's LIMIT -1 is refused by PostgreSQL). */
 static const char SQL_REV_LIST[] =
 	"SELECT revision, score, zone, label, reason, changed_json, actor, created_at, NULL, NULL"
-	" FROM revisions WHERE role_id = ?1 ORDER BY revision DESC LIMIT ?2 OFFSET ?3";
-/* The newest revisions of every live role. They are among the newest ?1 revisions of the ?1
+	" FROM revisions WHERE role_id = $1 ORDER BY revision DESC LIMIT $2 OFFSET $3";
+/* The newest revisions of every live role. They are among the newest $1 revisions of the $1
  * roles updated last (a role's updated_at is its newest revision's time), so only those are
  * read, by the primary key: no index on time is kept for this, and no write pays for one. */
 static const char SQL_REV_RECENT[] =
 	"SELECT v.revision, v.score, v.zone, v.label, v.reason, v.changed_json, v.actor,"
 	" v.created_at, NULL, NULL, rl.slug, rl.title"
 	" FROM (SELECT id, slug, title, revision FROM roles WHERE archived = 0"
-	"       ORDER BY updated_at DESC, id DESC LIMIT ?1) rl"
-	" JOIN revisions v ON v.role_id = rl.id AND v.revision > rl.revision - ?1"
-	" ORDER BY v.created_at DESC, rl.id DESC, v.revision DESC LIMIT ?1";
+	"       ORDER BY updated_at DESC, id DESC LIMIT $1) rl"
+	" JOIN revisions v ON v.role_id = rl.id AND v.revision > rl.revision - $1"
+	" ORDER BY v.created_at DESC, rl.id DESC, v.revision DESC LIMIT $1";
 static const char SQL_REV_GET[] =
 	"SELECT v.revision, v.score, v.zone, v.label, v.reason, v.changed_json, v.actor,"
 	" v.created_at, v.role_json, v.score_json"
-	" FROM revisions v JOIN roles r ON r.id = v.role_id WHERE r.slug = ?1 AND v.revision = ?2";
+	" FROM revisions v JOIN roles r ON r.id = v.role_id WHERE r.slug = $1 AND v.revision = $2";
 
-/* An alias slug taken by a role other than role_id (0 for a new role): as a role's slug
+/* An alias slug taken by a role other than role_id ($2 NULL for a new role): as a role's slug
  * or as one of its aliases. Archived roles keep theirs. */
 static const char SQL_SLUG_TAKEN[] =
-	"SELECT 1 FROM roles WHERE slug = ?1 AND id IS NOT ?2"
-	" UNION ALL SELECT 1 FROM aliases WHERE slug = ?1 AND role_id IS NOT ?2 LIMIT 1";
-static const char SQL_ALIAS_DELETE[] = "DELETE FROM aliases WHERE role_id = ?1";
+	"SELECT 1 FROM roles WHERE slug = $1 AND id IS DISTINCT FROM $2"
+	" UNION ALL SELECT 1 FROM aliases WHERE slug = $1 AND role_id IS DISTINCT FROM $2 LIMIT 1";
+static const char SQL_ALIAS_DELETE[] = "DELETE FROM aliases WHERE role_id = $1";
 static const char SQL_ALIAS_INSERT[] =
-	"INSERT INTO aliases (slug, name, role_id) VALUES (?1, ?2, ?3)"
+	"INSERT INTO aliases (slug, name, role_id) VALUES ($1, $2, $3)"
 	" ON CONFLICT (slug) DO NOTHING";
 static const char SQL_ROLE_INSERT[] =
 	"INSERT INTO roles (slug, title, category, seniority, role_json, score_json, score, zone,"
 	" label, revision, archived, created_at, updated_at, soc_codes, isco_codes,"
 	" evidence_as_of, oldest_as_of)"
-	" VALUES (?1, ?2, ?9, ?10, '', '', ?5, ?6, ?7, 1, 0, ?8, ?8, ?11, ?12, ?13, ?14)";
+	" VALUES ($1, $2, $7, $8, '', '', $3, $4, $5, 1, 0, $6, $6, $9, $10, $11, $12)"
+	" RETURNING id";
 static const char SQL_ROLE_UPDATE[] =
-	"UPDATE roles SET title = ?2, category = ?10, seniority = ?11,"
-	" score = ?5, zone = ?6, label = ?7, revision = ?8,"
-	" updated_at = ?9, soc_codes = ?12, isco_codes = ?13, evidence_as_of = ?14,"
-	" oldest_as_of = ?15 WHERE id = ?1";
+	"UPDATE roles SET title = $2, category = $8, seniority = $9,"
+	" score = $3, zone = $4, label = $5, revision = $6,"
+	" updated_at = $7, soc_codes = $10, isco_codes = $11, evidence_as_of = $12,"
+	" oldest_as_of = $13 WHERE id = $1";
 /* A revision's row of the score history; the previous result of an update is the roles row
- * as it is before the update. */
+ * as it is before the update. SQLite-only: aijri_history_entry() is registered on the
+ * writer's SQLite connection (history.c). */
 static const char SQL_HISTORY_FIRST[] =
 	"INSERT INTO score_history (at, role_id, revision, entry)"
-	" VALUES (?1, ?2, ?3, aijri_history_entry(?2, ?3, ?4, ?5, ?6, NULL, NULL, NULL))";
+	" VALUES ($1, $2, $3, aijri_history_entry($2, $3, $4, $5, $6, NULL, NULL, NULL))";
 static const char SQL_HISTORY_NEXT[] =
 	"INSERT INTO score_history (at, role_id, revision, entry)"
-	" SELECT ?1, ?2, ?3, aijri_history_entry(?2, ?3, ?4, ?5, ?6, r.score, r.zone, r.label)"
-	" FROM roles r WHERE r.id = ?2";
+	" SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS INTEGER),"
+	" aijri_history_entry($2, $3, $4, $5, $6, r.score, r.zone, r.label)"
+	" FROM roles r WHERE r.id = $2";
 static const char SQL_REV_INSERT[] =
 	"INSERT INTO revisions (role_id, revision, role_json, score_json, score, zone, label,"
 	" reason, changed_json, actor, created_at)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, '[]'), ?10, ?11)";
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, '[]'), $10, $11)";
 /* An archive is a revision of its own: the last one's body and score again, with who and
  * when, so that the history says who archived the role. */
 static const char SQL_REV_ARCHIVE[] =
 	"INSERT INTO revisions (role_id, revision, role_json, score_json, score, zone, label,"
 	" reason, changed_json, actor, created_at)"
 	" SELECT role_id, revision + 1, role_json, score_json, score, zone, label,"
-	" 'archived', '[\"archived\"]', ?3, ?4 FROM revisions WHERE role_id = ?1 AND revision = ?2";
+	" 'archived', '[\"archived\"]', CAST($3 AS TEXT), CAST($4 AS TEXT)"
+	" FROM revisions WHERE role_id = $1 AND revision = $2";
 static const char SQL_ROLE_ARCHIVE[] =
-	"UPDATE roles SET archived = 1, revision = revision + 1, updated_at = ?2, archived_at = ?2"
-	" WHERE id = ?1 AND archived = 0";
+	"UPDATE roles SET archived = 1, revision = revision + 1, updated_at = $2, archived_at = $2"
+	" WHERE id = $1 AND archived = 0";
 
 void store_role_release(struct store_role *r)
 {
@@ -127,11 +134,14 @@ void store_revision_release(struct store_revision *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void copy_zone(char zone[8], sqlite3_stmt *st, int col)
-{
-	const unsigned char *z = sqlite3_column_text(st, col);
-	size_t n = z ? strlen((const char *)z) : 0;
 
+static void copy_zone(char zone[8], struct db_stmt *st, int col)
+{
+	size_t n = 0;
+	const char *z = db_col_text(st, col, &n);
+
+	if (!z)
+		n = 0;
 	if (n > 7)
 		n = 7;
 	if (n)
@@ -140,75 +150,63 @@ static void copy_zone(char zone[8], sqlite3_stmt *st, int col)
 }
 
 /* Fills out from a row in ROLE_COLS order (role_json may be NULL in the row). */
-static int role_from_row(sqlite3_stmt *st, struct store_role *out)
+static enum rc role_from_row(struct db_stmt *st, struct store_role *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(st, 0);
-	out->slug = store_col_strdup(st, 1);
-	out->title = store_col_strdup(st, 2);
-	out->role_json = store_col_strdup(st, 3);
-	out->score_json = store_col_strdup(st, 4);
-	out->score = sqlite3_column_double(st, 5);
+	out->id = db_col_int64(st, 0);
+	out->score = db_col_double(st, 5);
 	copy_zone(out->zone, st, 6);
-	out->label = store_col_strdup(st, 7);
-	out->revision = sqlite3_column_int(st, 8);
-	out->archived = sqlite3_column_int(st, 9);
-	out->created_at = store_col_strdup(st, 10);
-	out->updated_at = store_col_strdup(st, 11);
-	out->category = store_col_strdup(st, 12);
-	out->seniority = store_col_strdup(st, 13);
-	out->soc_codes = store_col_strdup(st, 14);
-	out->isco_codes = store_col_strdup(st, 15);
-	out->evidence_as_of = store_col_strdup(st, 16);
-	out->oldest_as_of = store_col_strdup(st, 17);
-	if (!out->slug || !out->title || !out->label || !out->created_at || !out->updated_at ||
-	    (sqlite3_column_type(st, 3) != SQLITE_NULL && !out->role_json) ||
-	    (sqlite3_column_type(st, 4) != SQLITE_NULL && !out->score_json)) {
+	out->revision = (int)db_col_int64(st, 8);
+	out->archived = (int)db_col_int64(st, 9);
+	if (db_col_strdup(st, 1, &out->slug) || db_col_strdup(st, 2, &out->title) ||
+	    db_col_strdup(st, 3, &out->role_json) || db_col_strdup(st, 4, &out->score_json) ||
+	    db_col_strdup(st, 7, &out->label) || db_col_strdup(st, 10, &out->created_at) ||
+	    db_col_strdup(st, 11, &out->updated_at) || db_col_strdup(st, 12, &out->category) ||
+	    db_col_strdup(st, 13, &out->seniority) || db_col_strdup(st, 14, &out->soc_codes) ||
+	    db_col_strdup(st, 15, &out->isco_codes) ||
+	    db_col_strdup(st, 16, &out->evidence_as_of) ||
+	    db_col_strdup(st, 17, &out->oldest_as_of) || !out->slug || !out->title ||
+	    !out->label || !out->created_at || !out->updated_at) {
 		store_role_release(out);
 		return RC_NOMEM;
 	}
 	return RC_OK;
 }
 
-static int revision_from_row(sqlite3_stmt *st, struct store_revision *out)
+static enum rc revision_from_row(struct db_stmt *st, struct store_revision *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->revision = sqlite3_column_int(st, 0);
-	out->score = sqlite3_column_double(st, 1);
+	out->revision = (int)db_col_int64(st, 0);
+	out->score = db_col_double(st, 1);
 	copy_zone(out->zone, st, 2);
-	out->label = store_col_strdup(st, 3);
-	out->reason = store_col_strdup(st, 4);
-	out->changed_json = store_col_strdup(st, 5);
-	out->actor = store_col_strdup(st, 6);
-	out->created_at = store_col_strdup(st, 7);
-	out->role_json = store_col_strdup(st, 8);
-	out->score_json = store_col_strdup(st, 9);
-	if (!out->label || !out->changed_json || !out->created_at ||
-	    (sqlite3_column_type(st, 8) != SQLITE_NULL && !out->role_json) ||
-	    (sqlite3_column_type(st, 9) != SQLITE_NULL && !out->score_json)) {
+	if (db_col_strdup(st, 3, &out->label) || db_col_strdup(st, 4, &out->reason) ||
+	    db_col_strdup(st, 5, &out->changed_json) || db_col_strdup(st, 6, &out->actor) ||
+	    db_col_strdup(st, 7, &out->created_at) || db_col_strdup(st, 8, &out->role_json) ||
+	    db_col_strdup(st, 9, &out->score_json) || !out->label || !out->changed_json ||
+	    !out->created_at) {
 		store_revision_release(out);
 		return RC_NOMEM;
 	}
 	return RC_OK;
 }
 
+static enum rc role_one_row(void *ctx, struct db_stmt *st)
+{
+	return role_from_row(st, ctx);
+}
+
 static int role_get(struct store_conn *c, const char *slug, struct store_role *out)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!c || !(st = store_stmt(c, SQL_ROLE_GET)))
+	if (!c)
 		return RC_IO;
-	store_bind_text(st, 1, slug);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = role_from_row(st, out);
-	else if (rc == SQLITE_DONE)
-		rc = RC_NOTFOUND;
-	else
-		rc = store_sqlite_rc(c, rc);
-	sqlite3_reset(st);
-	return rc;
+	rc = db_prepare(c->dc, SQL_ROLE_GET, &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, slug);
+	return db_one(st, role_one_row, out);
 }
 
 int store_role_get(struct store *s, const char *slug, struct store_role *out)
@@ -221,51 +219,51 @@ int store_tx_role_get(struct store_tx *tx, const char *slug, struct store_role *
 	return role_get(tx->conn, slug, out);
 }
 
-int store_alias_resolve(struct store *s, const char *alias_slug, char **role_slug)
+static enum rc slug_row(void *ctx, struct db_stmt *st)
 {
-	struct store_conn *c = store_reader(s);
-	sqlite3_stmt *st;
-	int rc;
+	char **out = ctx;
+	enum rc rc = db_col_strdup(st, 0, out);
 
-	if (!c || !(st = store_stmt(c, SQL_ALIAS_RESOLVE)))
-		return RC_IO;
-	store_bind_text(st, 1, alias_slug);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*role_slug = store_col_strdup(st, 0);
-		rc = *role_slug ? RC_OK : RC_NOMEM;
-	} else if (rc == SQLITE_DONE) {
-		rc = RC_NOTFOUND;
-	} else {
-		rc = store_sqlite_rc(c, rc);
-	}
-	sqlite3_reset(st);
+	if (!rc && !*out)
+		rc = RC_NOMEM;
 	return rc;
 }
 
-/* Steps st (bound already), handing each role row to row() until it returns non-zero (which
- * stops the walk and is not an error); resets st in every case. */
-static int role_rows(struct store_conn *c, sqlite3_stmt *st,
-		     int (*row)(void *ctx, const struct store_role *r), void *ctx)
+int store_alias_resolve(struct store *s, const char *alias_slug, char **role_slug)
 {
-	struct store_role r;
-	int rc;
+	struct store_conn *c = store_reader(s);
+	struct db_stmt *st;
+	enum rc rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = role_from_row(st, &r);
-		if (rc)
-			goto out;
-		rc = row(ctx, &r);
-		store_role_release(&r);
-		if (rc) {
-			rc = RC_OK;
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
-out:
-	sqlite3_reset(st);
-	return rc;
+	if (!c)
+		return RC_IO;
+	rc = db_prepare(c->dc, SQL_ALIAS_RESOLVE, &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, alias_slug);
+	return db_one(st, slug_row, role_slug);
+}
+
+/* A walk over role rows: each is handed to row() until it returns non-zero, which stops the
+ * walk and is not an error. */
+struct role_walk {
+	int (*row)(void *ctx, const struct store_role *r);
+	void *ctx;
+};
+
+static enum rc role_walk_row(void *ctx, struct db_stmt *st)
+{
+	struct role_walk *w = ctx;
+	struct store_role r;
+	enum rc rc;
+	int stop;
+
+	rc = role_from_row(st, &r);
+	if (rc)
+		return rc;
+	stop = w->row(w->ctx, &r);
+	store_role_release(&r);
+	return stop ? RC_STOP : RC_OK;
 }
 
 int store_roles_list(struct store *s, const struct store_role_query *q,
@@ -287,33 +285,41 @@ int store_roles_near(struct store *s, const char *slug, int limit,
 int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_role *r), void *ctx)
 {
 	struct store_conn *c = store_reader(s);
-	sqlite3_stmt *st;
+	struct role_walk w = { row, ctx };
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!c || !(st = store_stmt(c, SQL_EACH)))
+	if (!c)
 		return RC_IO;
-	return role_rows(c, st, row, ctx);
+	rc = db_prepare(c->dc, SQL_EACH, &st);
+	if (rc)
+		return rc;
+	return db_each(st, role_walk_row, &w);
+}
+
+static enum rc head_row(void *ctx, struct db_stmt *st)
+{
+	struct store_role_head *out = ctx;
+
+	out->id = db_col_int64(st, 0);
+	out->revision = (int)db_col_int64(st, 1);
+	out->archived = (int)db_col_int64(st, 2);
+	return RC_OK;
 }
 
 /* The role's id, current revision and archived flag by slug. */
 static int role_head(struct store_conn *c, const char *slug, struct store_role_head *out)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!c || !(st = store_stmt(c, SQL_ROLE_ID)))
+	if (!c)
 		return RC_IO;
-	store_bind_text(st, 1, slug);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->revision = sqlite3_column_int(st, 1);
-		out->archived = sqlite3_column_int(st, 2);
-		rc = RC_OK;
-	} else {
-		rc = rc == SQLITE_DONE ? RC_NOTFOUND : store_sqlite_rc(c, rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	rc = db_prepare(c->dc, SQL_ROLE_ID, &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, slug);
+	return db_one(st, head_row, out);
 }
 
 int store_role_head(struct store *s, const char *slug, struct store_role_head *out)
@@ -326,109 +332,102 @@ int store_tx_role_head(struct store_tx *tx, const char *slug, struct store_role_
 	return role_head(tx->conn, slug, out);
 }
 
+/* A walk over revision rows, as role_walk; named: the row also has the role's slug and title
+ * (columns 10 and 11). */
+struct revision_walk {
+	int (*row)(void *ctx, const struct store_revision *r);
+	void *ctx;
+	int named;
+};
+
+static enum rc revision_walk_row(void *ctx, struct db_stmt *st)
+{
+	struct revision_walk *w = ctx;
+	struct store_revision r;
+	enum rc rc;
+	int stop;
+
+	rc = revision_from_row(st, &r);
+	if (rc)
+		return rc;
+	if (w->named && (db_col_strdup(st, 10, &r.slug) || db_col_strdup(st, 11, &r.title) ||
+			 !r.slug || !r.title)) {
+		store_revision_release(&r);
+		return RC_NOMEM;
+	}
+	stop = w->row(w->ctx, &r);
+	store_revision_release(&r);
+	return stop ? RC_STOP : RC_OK;
+}
+
 int store_revisions_list(struct store *s, const char *slug, int limit, int offset,
 			 int (*row)(void *ctx, const struct store_revision *r), void *ctx, int *total)
 {
 	struct store_conn *c = store_reader(s);
-	struct store_revision r;
-	sqlite3_stmt *st;
+	struct revision_walk w = { row, ctx, 0 };
+	struct db_stmt *st;
 	struct store_role_head head;
-	int64_t id;
-	int rc;
+	int64_t n;
+	enum rc rc;
 
 	rc = role_head(c, slug, &head);
 	if (rc)
 		return rc;
-	id = head.id;
-	st = store_stmt(c, SQL_REV_COUNT);
-	if (!st)
-		return RC_IO;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		rc = store_sqlite_rc(c, rc);
-		sqlite3_reset(st);
-		return rc ? rc : RC_IO;
-	}
+	rc = db_prepare(c->dc, SQL_REV_COUNT, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, head.id);
+	rc = db_one_int64(st, &n);
+	if (rc)
+		return rc == RC_NOTFOUND ? RC_IO : rc;
 	if (total)
-		*total = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+		*total = (int)n;
 
-	st = store_stmt(c, SQL_REV_LIST);
-	if (!st)
-		return RC_IO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
-	sqlite3_bind_int(st, 3, offset > 0 ? offset : 0);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = revision_from_row(st, &r);
-		if (rc)
-			goto out;
-		rc = row(ctx, &r);
-		store_revision_release(&r);
-		if (rc) {
-			rc = RC_OK;
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
-out:
-	sqlite3_reset(st);
-	return rc;
+	rc = db_prepare(c->dc, SQL_REV_LIST, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, head.id);
+	db_bind_int64(st, 2, limit > 0 ? limit : INT64_MAX);
+	db_bind_int64(st, 3, offset > 0 ? offset : 0);
+	return db_each(st, revision_walk_row, &w);
 }
 
 int store_revisions_recent(struct store *s, int limit,
 			   int (*row)(void *ctx, const struct store_revision *r), void *ctx)
 {
 	struct store_conn *c = store_reader(s);
-	struct store_revision r;
-	sqlite3_stmt *st;
-	int rc;
+	struct revision_walk w = { row, ctx, 1 };
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!c || !(st = store_stmt(c, SQL_REV_RECENT)))
+	if (!c)
 		return RC_IO;
-	sqlite3_bind_int(st, 1, limit > 0 ? limit : 1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = revision_from_row(st, &r);
-		if (rc)
-			goto out;
-		r.slug = store_col_strdup(st, 10);
-		r.title = store_col_strdup(st, 11);
-		if (!r.slug || !r.title) {
-			store_revision_release(&r);
-			rc = RC_NOMEM;
-			goto out;
-		}
-		rc = row(ctx, &r);
-		store_revision_release(&r);
-		if (rc) {
-			rc = RC_OK;
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
-out:
-	sqlite3_reset(st);
-	return rc;
+	rc = db_prepare(c->dc, SQL_REV_RECENT, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, limit > 0 ? limit : 1);
+	return db_each(st, revision_walk_row, &w);
+}
+
+static enum rc revision_one_row(void *ctx, struct db_stmt *st)
+{
+	return revision_from_row(st, ctx);
 }
 
 int store_revision_get(struct store *s, const char *slug, int revision, struct store_revision *out)
 {
 	struct store_conn *c = store_reader(s);
-	sqlite3_stmt *st;
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!c || !(st = store_stmt(c, SQL_REV_GET)))
+	if (!c)
 		return RC_IO;
-	store_bind_text(st, 1, slug);
-	sqlite3_bind_int(st, 2, revision);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = revision_from_row(st, out);
-	else
-		rc = rc == SQLITE_DONE ? RC_NOTFOUND : store_sqlite_rc(c, rc);
-	sqlite3_reset(st);
-	return rc;
+	rc = db_prepare(c->dc, SQL_REV_GET, &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, slug);
+	db_bind_int64(st, 2, revision);
+	return db_one(st, revision_one_row, out);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -438,18 +437,19 @@ int store_revision_get(struct store *s, const char *slug, int revision, struct s
 /* RC_CONFLICT if slug is a slug or alias of a role other than id (0: of any role). */
 static int slug_free(struct store_conn *c, const char *slug, int64_t id)
 {
-	sqlite3_stmt *st = store_stmt(c, SQL_SLUG_TAKEN);
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!st)
-		return RC_IO;
-	store_bind_text(st, 1, slug);
+	rc = db_prepare(c->dc, SQL_SLUG_TAKEN, &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, slug);
 	if (id)
-		sqlite3_bind_int64(st, 2, id);
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_ROW ? RC_CONFLICT : rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
-	sqlite3_reset(st);
-	return rc;
+		db_bind_int64(st, 2, id);
+	else
+		db_bind_null(st, 2);
+	rc = db_one(st, NULL, NULL);
+	return rc == RC_OK ? RC_CONFLICT : rc == RC_NOTFOUND ? RC_OK : rc;
 }
 
 int store_tx_slug_taken(struct store_tx *tx, const char *slug)
@@ -461,8 +461,9 @@ int store_tx_slug_taken(struct store_tx *tx, const char *slug)
  * twice, is stored once or not at all: it would only redirect to where it already is. */
 static int aliases_replace(struct store_conn *c, int64_t id, const struct store_role_write *w)
 {
-	sqlite3_stmt *st;
-	int i, rc;
+	struct db_stmt *st;
+	enum rc rc;
+	int i;
 
 	for (i = 0; i < w->n_aliases; i++) {
 		if (!strcmp(w->alias_slugs[i], w->slug))
@@ -471,53 +472,49 @@ static int aliases_replace(struct store_conn *c, int64_t id, const struct store_
 		if (rc)
 			return rc;
 	}
-	st = store_stmt(c, SQL_ALIAS_DELETE);
-	if (!st)
-		return RC_IO;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_rc(c, rc);
+	rc = db_prepare(c->dc, SQL_ALIAS_DELETE, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, id);
+	rc = db_exec(st);
+	if (rc)
+		return rc;
 	for (i = 0; i < w->n_aliases; i++) {
 		if (!strcmp(w->alias_slugs[i], w->slug))
 			continue;
-		st = store_stmt(c, SQL_ALIAS_INSERT);
-		if (!st)
-			return RC_IO;
-		store_bind_text(st, 1, w->alias_slugs[i]);
-		store_bind_text(st, 2, w->alias_names[i]);
-		sqlite3_bind_int64(st, 3, id);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return store_sqlite_rc(c, rc);
+		rc = db_prepare(c->dc, SQL_ALIAS_INSERT, &st);
+		if (rc)
+			return rc;
+		db_bind_text(st, 1, w->alias_slugs[i]);
+		db_bind_text(st, 2, w->alias_names[i]);
+		db_bind_int64(st, 3, id);
+		rc = db_exec(st);
+		if (rc)
+			return rc;
 	}
 	return RC_OK;
 }
 
 static int revision_insert(struct store_tx *tx, int64_t id, const struct store_role_write *w)
 {
-	struct store_conn *c = tx->conn;
-	sqlite3_stmt *st = store_stmt(c, SQL_REV_INSERT);
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!st)
-		return RC_IO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, w->revision);
-	store_bind_text(st, 3, w->role_json);
-	store_bind_text(st, 4, w->score_json);
-	sqlite3_bind_double(st, 5, w->score);
-	store_bind_text(st, 6, w->zone);
-	store_bind_text(st, 7, w->label);
-	store_bind_text(st, 8, w->reason);
-	store_bind_text(st, 9, w->changed_json);
-	store_bind_text(st, 10, w->actor);
-	store_bind_text(st, 11, tx->now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? RC_OK : store_sqlite_rc(c, rc);
+	rc = db_prepare(tx->conn->dc, SQL_REV_INSERT, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, w->revision);
+	db_bind_text(st, 3, w->role_json);
+	db_bind_text(st, 4, w->score_json);
+	db_bind_double(st, 5, w->score);
+	db_bind_text(st, 6, w->zone);
+	db_bind_text(st, 7, w->label);
+	db_bind_text(st, 8, w->reason);
+	db_bind_text(st, 9, w->changed_json);
+	db_bind_text(st, 10, w->actor);
+	db_bind_text(st, 11, tx->now);
+	return db_exec(st);
 }
 
 /* The revision's row of the score history: before the roles row is updated (an update takes
@@ -525,32 +522,31 @@ static int revision_insert(struct store_tx *tx, int64_t id, const struct store_r
 static int history_insert(struct store_tx *tx, int64_t id, const struct store_role_write *w,
 			  int first)
 {
-	struct store_conn *c = tx->conn;
-	sqlite3_stmt *st = store_stmt(c, first ? SQL_HISTORY_FIRST : SQL_HISTORY_NEXT);
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
-	if (!st)
-		return RC_IO;
-	sqlite3_bind_int64(st, 1, tx->now_unix);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_int(st, 3, w->revision);
-	sqlite3_bind_double(st, 4, w->score);
-	store_bind_text(st, 5, w->zone);
-	store_bind_text(st, 6, w->label);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_rc(c, rc);
-	return sqlite3_changes(c->db) == 1 ? RC_OK : RC_IO;
+	rc = db_prepare(tx->conn->dc, first ? SQL_HISTORY_FIRST : SQL_HISTORY_NEXT, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, tx->now_unix);
+	db_bind_int64(st, 2, id);
+	db_bind_int64(st, 3, w->revision);
+	db_bind_double(st, 4, w->score);
+	db_bind_text(st, 5, w->zone);
+	db_bind_text(st, 6, w->label);
+	rc = db_exec(st);
+	if (rc)
+		return rc;
+	return db_changes(st) == 1 ? RC_OK : RC_IO;
 }
 
-/* Binds the list columns of w from index `at` on: soc, isco, evidence_as_of, oldest_as_of. */
-static void bind_list_columns(sqlite3_stmt *st, int at, const struct store_role_write *w)
+/* Binds the list columns of w from $at on: soc, isco, evidence_as_of, oldest_as_of. */
+static void bind_list_columns(struct db_stmt *st, int at, const struct store_role_write *w)
 {
-	store_bind_text(st, at, w->soc_codes);
-	store_bind_text(st, at + 1, w->isco_codes);
-	store_bind_text(st, at + 2, w->evidence_as_of);
-	store_bind_text(st, at + 3, w->oldest_as_of);
+	db_bind_text(st, at, w->soc_codes);
+	db_bind_text(st, at + 1, w->isco_codes);
+	db_bind_text(st, at + 2, w->evidence_as_of);
+	db_bind_text(st, at + 3, w->oldest_as_of);
 }
 
 static int write_valid(const struct store_role_write *w)
@@ -562,32 +558,30 @@ static int write_valid(const struct store_role_write *w)
 int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 {
 	struct store_conn *c = tx->conn;
-	sqlite3_stmt *st;
+	struct db_stmt *st;
 	int64_t id;
-	int rc;
+	enum rc rc;
 
 	if (!write_valid(w) || w->revision != 1)
 		return RC_INVALID;
 	rc = slug_free(c, w->slug, 0);
 	if (rc)
 		return rc;
-	st = store_stmt(c, SQL_ROLE_INSERT);
-	if (!st)
-		return RC_IO;
-	store_bind_text(st, 1, w->slug);
-	store_bind_text(st, 2, w->title);
-	sqlite3_bind_double(st, 5, w->score);
-	store_bind_text(st, 6, w->zone);
-	store_bind_text(st, 7, w->label);
-	store_bind_text(st, 8, tx->now);
-	store_bind_text(st, 9, w->category);
-	store_bind_text(st, 10, w->seniority);
-	bind_list_columns(st, 11, w);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_rc(c, rc);
-	id = sqlite3_last_insert_rowid(c->db);
+	rc = db_prepare(c->dc, SQL_ROLE_INSERT, &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, w->slug);
+	db_bind_text(st, 2, w->title);
+	db_bind_double(st, 3, w->score);
+	db_bind_text(st, 4, w->zone);
+	db_bind_text(st, 5, w->label);
+	db_bind_text(st, 6, tx->now);
+	db_bind_text(st, 7, w->category);
+	db_bind_text(st, 8, w->seniority);
+	bind_list_columns(st, 9, w);
+	rc = db_one_int64(st, &id);
+	if (rc)
+		return rc == RC_NOTFOUND ? RC_IO : rc;
 	store_tx_role_touched(tx, id);
 	rc = aliases_replace(c, id, w);
 	if (rc)
@@ -605,8 +599,8 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 {
 	struct store_conn *c = tx->conn;
 	struct store_role_head cur;
-	sqlite3_stmt *st;
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
 	if (!write_valid(w))
 		return RC_INVALID;
@@ -628,23 +622,22 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 		rc = history_insert(tx, cur.id, w, 0);
 	if (rc)
 		return rc;
-	st = store_stmt(c, SQL_ROLE_UPDATE);
-	if (!st)
-		return RC_IO;
-	sqlite3_bind_int64(st, 1, cur.id);
-	store_bind_text(st, 2, w->title);
-	sqlite3_bind_double(st, 5, w->score);
-	store_bind_text(st, 6, w->zone);
-	store_bind_text(st, 7, w->label);
-	sqlite3_bind_int(st, 8, w->revision);
-	store_bind_text(st, 9, tx->now);
-	store_bind_text(st, 10, w->category);
-	store_bind_text(st, 11, w->seniority);
-	bind_list_columns(st, 12, w);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_rc(c, rc);
+	rc = db_prepare(c->dc, SQL_ROLE_UPDATE, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, cur.id);
+	db_bind_text(st, 2, w->title);
+	db_bind_double(st, 3, w->score);
+	db_bind_text(st, 4, w->zone);
+	db_bind_text(st, 5, w->label);
+	db_bind_int64(st, 6, w->revision);
+	db_bind_text(st, 7, tx->now);
+	db_bind_text(st, 8, w->category);
+	db_bind_text(st, 9, w->seniority);
+	bind_list_columns(st, 10, w);
+	rc = db_exec(st);
+	if (rc)
+		return rc;
 	tx->changed = 1;
 	return RC_OK;
 }
@@ -653,37 +646,35 @@ int store_tx_role_archive(struct store_tx *tx, const char *slug, const char *act
 {
 	struct store_conn *c = tx->conn;
 	struct store_role_head head;
-	sqlite3_stmt *st;
-	int rc;
+	struct db_stmt *st;
+	enum rc rc;
 
 	rc = role_head(c, slug, &head);
 	if (rc)
 		return rc;
 	if (head.archived)
 		return RC_NOTFOUND;
-	st = store_stmt(c, SQL_REV_ARCHIVE);
-	if (!st)
+	rc = db_prepare(c->dc, SQL_REV_ARCHIVE, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, head.id);
+	db_bind_int64(st, 2, head.revision);
+	db_bind_text(st, 3, actor);
+	db_bind_text(st, 4, tx->now);
+	rc = db_exec(st);
+	if (rc)
+		return rc;
+	if (db_changes(st) != 1)
 		return RC_IO;
-	sqlite3_bind_int64(st, 1, head.id);
-	sqlite3_bind_int(st, 2, head.revision);
-	store_bind_text(st, 3, actor);
-	store_bind_text(st, 4, tx->now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_rc(c, rc);
-	if (sqlite3_changes(c->db) != 1)
-		return RC_IO;
-	st = store_stmt(c, SQL_ROLE_ARCHIVE);
-	if (!st)
-		return RC_IO;
-	sqlite3_bind_int64(st, 1, head.id);
-	store_bind_text(st, 2, tx->now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_sqlite_rc(c, rc);
-	if (sqlite3_changes(c->db) == 0)
+	rc = db_prepare(c->dc, SQL_ROLE_ARCHIVE, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, head.id);
+	db_bind_text(st, 2, tx->now);
+	rc = db_exec(st);
+	if (rc)
+		return rc;
+	if (db_changes(st) == 0)
 		return RC_NOTFOUND;
 	store_tx_role_touched(tx, head.id);
 	tx->changed = 1;
