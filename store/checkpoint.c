@@ -28,6 +28,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* The checkpointer is SQLite's WAL through and through: a connection of its own. */
+#include <sqlite3.h>
+
 #include "store/store_int.h"
 
 #define CKPT_PAGES 1000

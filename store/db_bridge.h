@@ -1,8 +1,9 @@
 /*
- * db_bridge.h: for the move of the store onto the database layer (db.h), file by file. The
- * store opens every connection through db.h; the store files not yet written on db.h reach
- * the SQLite handle behind a connection with this. It goes when the last of them is ported:
- * only store/ includes it, and each includer is one more file to port.
+ * db_bridge.h: the SQLite handle behind a connection of the database layer (db.h), for what
+ * is SQLite's alone and not yet behind the layer: the WAL checkpointer (checkpoint.c), the
+ * writer's WAL hook and WAL size limit (store.c) and the SQL function of the score history
+ * (history.c). Every row the store reads or writes goes through db.h; tests/structure.sh
+ * lists the files allowed to call SQLite, so a new one is a decision.
  */
 #ifndef STORE_DB_BRIDGE_H
 #define STORE_DB_BRIDGE_H

@@ -28,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SQLite's own: the SQL function aijri_history_entry (below). */
+#include <sqlite3.h>
+
 #include "store/store_int.h"
 
 #define ENTRY_FORMAT 1
@@ -122,9 +125,9 @@ static void sql_history_entry(sqlite3_context *ctx, int argc, sqlite3_value **ar
 	sqlite3_result_blob(ctx, e, (int)n, SQLITE_TRANSIENT);
 }
 
-int store_history_register(sqlite3 *db)
+int store_history_register(void *sqlite_handle)
 {
-	return sqlite3_create_function(db, "aijri_history_entry", 8,
+	return sqlite3_create_function(sqlite_handle, "aijri_history_entry", 8,
 				       SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_history_entry,
 				       NULL, NULL) == SQLITE_OK ? RC_OK : RC_IO;
 }

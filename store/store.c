@@ -13,6 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* SQLite's own, until they move behind the database layer: the writer's WAL hook (the
+ * checkpointer's signal), the WAL's size limit and the SQL function of the score history,
+ * all on the SQLite handle of the write connection (db_bridge.h). */
+#include <sqlite3.h>
+
 #include "store/store_int.h"
 #include "util/embed.h"
 #include "util/num.h"
@@ -91,91 +96,9 @@ struct store {
 
 static void conn_close(struct store_conn *c)
 {
-	int i;
-
-	for (i = 0; i < c->n; i++)
-		sqlite3_finalize(c->cache[i].st);
-	c->n = 0;
 	if (c->owns_dc)
 		db_conn_free(c->dc);
 	c->dc = NULL;
-	c->db = NULL;
-}
-
-sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int i, rc;
-
-	for (i = 0; i < c->n; i++) {
-		if (c->cache[i].sql == sql) {
-			sqlite3_reset(c->cache[i].st);
-			sqlite3_clear_bindings(c->cache[i].st);
-			return c->cache[i].st;
-		}
-	}
-	if (c->n == STORE_STMT_CACHE) {
-		fprintf(stderr, "aijri: store: statement cache full (%d)\n", STORE_STMT_CACHE);
-		return NULL;
-	}
-	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-	if (rc != SQLITE_OK) {
-		fprintf(stderr, "aijri: store: prepare failed: %s: %.80s\n", sqlite3_errmsg(c->db),
-			sql);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	c->cache[c->n].sql = sql;
-	c->cache[c->n].st = st;
-	c->n++;
-	return st;
-}
-
-int store_sqlite_rc(struct store_conn *c, int sqlite_rc)
-{
-	switch (sqlite_rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return RC_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return RC_BUSY;
-	case SQLITE_CONSTRAINT:
-		return RC_CONFLICT;
-	case SQLITE_NOMEM:
-		return RC_NOMEM;
-	default:
-		fprintf(stderr, "aijri: store: %s (%d)\n", c && c->db ? sqlite3_errmsg(c->db) : "?",
-			sqlite_rc);
-		return RC_IO;
-	}
-}
-
-char *store_col_strdup(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t;
-	int n;
-	char *p;
-
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		return NULL;
-	t = sqlite3_column_text(st, col);
-	n = sqlite3_column_bytes(st, col);
-	p = malloc((size_t)n + 1);
-	if (!p)
-		return NULL;
-	if (n)
-		memcpy(p, t, (size_t)n);
-	p[n] = '\0';
-	return p;
-}
-
-int store_bind_text(sqlite3_stmt *st, int idx, const char *s)
-{
-	if (!s)
-		return sqlite3_bind_null(st, idx);
-	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
 }
 
 static void reader_destroy(void *p)
@@ -206,10 +129,8 @@ struct store_conn *store_reader(struct store *s)
 	if (!r)
 		return NULL;
 	r->s = s;
-	/* The layer's read connection of this thread (it logs a failure). Its handle outlives
-	 * the statements below whichever thread-end destructor runs first: sqlite3_close_v2
-	 * waits for the last of them. */
-	if (db_reader(s->db, &r->conn.dc) || !(r->conn.db = db_sqlite_handle(r->conn.dc))) {
+	/* The layer's read connection of this thread (it logs a failure). */
+	if (db_reader(s->db, &r->conn.dc)) {
 		free(r);
 		return NULL;
 	}
@@ -355,16 +276,6 @@ int store_tx_run(struct store_tx *tx, store_job_fn fn, void *arg)
 	return rc;
 }
 
-/* A statement a job left mid-step would keep its read open across COMMIT; end them all (the
- * layer's own end with their runs). */
-static void reset_all(struct store_conn *c)
-{
-	int i;
-
-	for (i = 0; i < c->n; i++)
-		sqlite3_reset(c->cache[i].st);
-}
-
 /* Runs one batch in one transaction; sets each job's rc. Returns 1 if it committed a change. */
 static int run_batch(struct store *s, struct store_job *jobs, int *events)
 {
@@ -395,7 +306,6 @@ static int run_batch(struct store *s, struct store_job *jobs, int *events)
 			break;
 		}
 		j->rc = j->fn(&tx, j->arg);
-		reset_all(&s->wconn);
 		if (j->rc && db_rollback_to(c, "job")) {
 			failed = 1;
 			break;
@@ -688,7 +598,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	if (rc)
 		goto fail;
 	s->wconn.owns_dc = 1;
-	db = s->wconn.db = db_sqlite_handle(s->wconn.dc);
+	db = db_sqlite_handle(s->wconn.dc);
 	if (!db) {
 		snprintf(err, errlen, "%s: not a SQLite database", path);
 		rc = RC_UNSUPPORTED;

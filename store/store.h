@@ -1,6 +1,7 @@
 /*
- * store.h: everything aijri keeps, in one SQLite database. The only module that includes
- * sqlite3.h. It never builds HTTP responses and knows no JSON shapes beyond storing text.
+ * store.h: everything aijri keeps, in one database, through the database layer (db.h; the
+ * only module that includes a database library). It never builds HTTP responses and knows
+ * no JSON shapes beyond storing text (but for the SQLite-only matching of subscriptions).
  *
  * Threads: reads may be called from any thread; each thread gets its own read-only
  * connection (WAL, opened lazily, closed when the thread ends). All writes run on one writer

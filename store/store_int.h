@@ -1,6 +1,7 @@
 /*
  * store_int.h: what the store's own files share (store.c: connections, the writer thread,
- * migrations, roles, revisions, tokens, operations; outbox.c: webhooks, events, deliveries).
+ * migrations, operations; roles.c, tokens.c, outbox.c, idempotency.c, history.c, catalog.c:
+ * their rows), all on the database layer (db.h).
  * Nothing outside store/ includes this.
  */
 #ifndef STORE_STORE_INT_H
@@ -9,27 +10,15 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "store/db.h"
 #include "store/db_bridge.h"
 #include "store/store.h"
 #include "util/clock.h"
 
-#define STORE_STMT_CACHE 96
-
-/* One connection of the database layer, used by one thread only: dc for the files written
- * on db.h; db, its SQLite handle, and the statements below for those not yet ported
- * (db_bridge.h). */
+/* One connection of the database layer (db.h), used by one thread only. */
 struct store_conn {
 	struct db_conn *dc;
 	int owns_dc;     /* the writer's: closed with it (a reader's is the layer's, per thread) */
-	sqlite3 *db;
-	int n;
-	struct {
-		const char *sql; /* compared by pointer: pass string literals */
-		sqlite3_stmt *st;
-	} cache[STORE_STMT_CACHE];
 };
 
 /* The job's view of the write transaction. */
@@ -44,20 +33,6 @@ struct store_tx {
 
 /* This thread's read-only connection to s (opened on first use). NULL on failure. */
 struct store_conn *store_reader(struct store *s);
-
-/* A cached prepared statement of conn for sql (a string literal), reset and with its
- * bindings cleared. NULL on error (logged). */
-sqlite3_stmt *store_stmt(struct store_conn *c, const char *sql);
-
-/* Maps an SQLite result code to an rc (SQLITE_BUSY -> RC_BUSY, constraint -> RC_CONFLICT,
- * others -> RC_IO, logging the message of c's database). */
-int store_sqlite_rc(struct store_conn *c, int sqlite_rc);
-
-/* A malloc'd copy of a text column, or NULL for SQL NULL. */
-char *store_col_strdup(sqlite3_stmt *st, int col);
-
-/* Binds a C string, or NULL as SQL NULL (SQLITE_TRANSIENT). */
-int store_bind_text(sqlite3_stmt *st, int idx, const char *s);
 
 /* The outbox wake-up that store_outbox_kick/store_outbox_wait (outbox.c) are built on: a
  * mutex, a condition variable (its clock is CLOCK_MONOTONIC, for pthread_cond_timedwait) and
@@ -100,7 +75,7 @@ void catalog_lookup_names(struct catalog_lookup *lk, long index, const char **sl
 void catalog_lookup_end(struct catalog_lookup *lk);
 /* history.c: registers aijri_history_entry(), the packing of a score history row, on a
  * connection that writes the history (the writer's: migrations and revisions use it). */
-int store_history_register(sqlite3 *db);
+int store_history_register(void *sqlite_handle);
 /* idempotency.c: deletes at most limit answers made before now - STORE_IDEMPOTENCY_TTL. */
 int store_tx_idem_expire(struct store_tx *tx, int64_t now, int limit, int *deleted);
 pthread_cond_t *store_outbox_cond(struct store *s);
