@@ -166,24 +166,26 @@ static enum rc expire_pending(struct store_tx *tx, const char *id, int64_t cutof
 	days = store_webhook_pause(tx->s) / 86400;
 	snprintf(why, sizeof(why), "expired: its subscription was paused for more than %lld day%s",
 		 (long long)days, days == 1 ? "" : "s");
-	/* Two texts, so that each keeps its own plan; the second has no $1 (bound, unused). */
+	/* Two texts, so that each keeps its own plan; only the first has $4 (the subscription).
+	 * No text skips a number: PostgreSQL cannot type a parameter the SQL never uses. */
 	if (id)
 		rc = db_prepare(tx->conn->dc,
 				"UPDATE deliveries SET status = 'expired', next_attempt_at = NULL, "
-				"last_error = $3, updated_at = $4 WHERE webhook_id = $1 AND "
-				"status = 'pending' AND created_at < $2", &st);
+				"last_error = $2, updated_at = $3 WHERE webhook_id = $4 AND "
+				"status = 'pending' AND created_at < $1", &st);
 	else
 		rc = db_prepare(tx->conn->dc,
 				"UPDATE deliveries SET status = 'expired', next_attempt_at = NULL, "
-				"last_error = $3, updated_at = $4 WHERE status = 'pending' AND "
-				"created_at < $2 AND webhook_id IN "
+				"last_error = $2, updated_at = $3 WHERE status = 'pending' AND "
+				"created_at < $1 AND webhook_id IN "
 				"(SELECT id FROM webhooks WHERE status = 'disabled')", &st);
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, id);
-	db_bind_text(st, 2, iso);
-	db_bind_text(st, 3, why);
-	db_bind_text(st, 4, tx->now);
+	db_bind_text(st, 1, iso);
+	db_bind_text(st, 2, why);
+	db_bind_text(st, 3, tx->now);
+	if (id)
+		db_bind_text(st, 4, id);
 	rc = db_exec(st);
 	if (rc)
 		return rc;
@@ -858,6 +860,9 @@ struct attempt_rows {
 	void *ctx;
 };
 
+/* A row function's non-zero answer fails the log, as for the lists above: its one caller
+ * answers RC_NOMEM when it cannot add an attempt, and a log with attempts missing is not
+ * answered (RC_STOP ends it early and well). */
 static enum rc attempt_row(void *ctx, struct db_stmt *st)
 {
 	struct attempt_rows *r = ctx;
@@ -868,7 +873,7 @@ static enum rc attempt_row(void *ctx, struct db_stmt *st)
 	a.status_code = (int)db_col_int64(st, 2);
 	a.error = db_col_text(st, 3, NULL);
 	a.duration_ms = db_col_is_null(st, 4) ? -1 : (int)db_col_int64(st, 4);
-	return r->row(r->ctx, &a) ? RC_STOP : RC_OK;
+	return (enum rc)r->row(r->ctx, &a);
 }
 
 int store_delivery_attempts(struct store *s, int64_t delivery_id,
