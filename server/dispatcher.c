@@ -306,8 +306,9 @@ static int start_row(void *ctx, const struct store_delivery *d)
 	struct dispatcher *dp = ctx;
 	int i, rc;
 
+	/* Enough in flight: the rest wait for the next round (RC_STOP ends the list well). */
 	if (dp->inflight >= dp->concurrency)
-		return 1;
+		return RC_STOP;
 	/* The oldest pending delivery of a subscription is still pending while it is sent. */
 	if (webhook_in_flight(dp, d->webhook_id))
 		return 0;
@@ -331,7 +332,7 @@ static void start_due(struct dispatcher *dp)
 	/* Each in-flight subscription can take one row that is skipped, so ask for the whole
 	 * concurrency to find enough that are not. */
 	rc = store_deliveries_due(dp->s, (int64_t)time(NULL), dp->concurrency, start_row, dp);
-	if (rc && rc != 1)
+	if (rc)
 		fprintf(stderr, "aijri: webhook dispatcher: reading due deliveries: %s\n", rc_str(rc));
 }
 
