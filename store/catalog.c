@@ -61,8 +61,9 @@ struct catalog {
 	int all;                  /* read everything again */
 };
 
-/* The list columns of live roles, with the alias names, for one role (?1) or all (?1 NULL). */
-/* The aliases joined by newlines: group_concat on SQLite, string_agg on PostgreSQL. */
+/* The list columns of live roles, with the alias names joined by newlines, for one role ($1)
+ * or all ($1 NULL). The join is the one dialect difference: group_concat on SQLite,
+ * string_agg on PostgreSQL (db_sql picks the text). */
 #define SQL_CAT_ROWS(aliases)                                                                  \
 	"SELECT r.id, r.slug, r.title, r.score, r.zone, r.label, r.revision, r.created_at,"  \
 	" r.updated_at, r.category, r.seniority,"                                             \

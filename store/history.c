@@ -103,9 +103,11 @@ static size_t put_label(unsigned char *p, const unsigned char *label)
 }
 
 /* aijri_history_entry(role_id, revision, score, zone, label, prev_score, prev_zone,
- * prev_label): the entry of one revision (prev_* NULL for revision 1). SQLite's alone: it is
- * registered on the writer's SQLite handle (db_bridge.h), and a PostgreSQL schema needs the
- * same packing as a function of its own migrations, or the entry built here in C. */
+ * prev_label): the entry of one revision (prev_* NULL for revision 1).
+ * SQLite-only: a C function registered on the writer's SQLite handle (store_history_register,
+ * the handle from db_bridge.h), so it and its registration stay on sqlite3_* calls; on
+ * PostgreSQL the same packing needs a function of that dialect's migrations, or the entry
+ * built in C before the INSERT. */
 static void sql_history_entry(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	unsigned char e[ENTRY_MAX];
@@ -132,7 +134,7 @@ int store_history_register(void *sqlite_handle)
 				       NULL, NULL) == SQLITE_OK ? RC_OK : RC_IO;
 }
 
-/* A decoded entry; labels point into the row's blob (valid until the next step). */
+/* A decoded entry; labels point into the row's blob (valid until the row callback returns). */
 struct entry {
 	int64_t role_id;
 	int revision;
