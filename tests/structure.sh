@@ -28,14 +28,13 @@ check "only store/ includes a database library" "$([ -z "$found" ]; echo $?)" "$
 # Inside store/, the engines' headers belong to the database layer; the files that still reach
 # SQLite's handle (db_bridge.h: the checkpointer, the writer's WAL hook, the history's SQL
 # function) are listed here, so that a new one is a decision, not an accident.
-found=$(grep -ln '#include <sqlite3\.h>' store/*.c store/*.h | grep -vx \
-	'store/db_sqlite.c\|store/store.c\|store/checkpoint.c\|store/history.c')
+on_sqlite='store/db_sqlite.c\|store/store.c\|store/checkpoint.c\|store/history.c'
+found=$(grep -ln '#include <sqlite3\.h>' store/*.c store/*.h | grep -vx "$on_sqlite")
 check "in store/, only the SQLite engine and the three listed files include sqlite3.h" \
 	"$([ -z "$found" ]; echo $?)" "$found"
 found=$(grep -ln '#include <libpq-fe\.h>' store/*.c store/*.h | grep -v '^store/db_pg')
 check "in store/, only the PostgreSQL engine includes libpq-fe.h" "$([ -z "$found" ]; echo $?)" "$found"
-found=$(grep -ln 'sqlite3_[a-z_]*(' store/*.c | grep -vx \
-	'store/db_sqlite.c\|store/store.c\|store/checkpoint.c\|store/history.c')
+found=$(grep -ln 'sqlite3_[a-z_]*(' store/*.c | grep -vx "$on_sqlite")
 check "in store/, no SQLite call outside the engine and the three listed files" \
 	"$([ -z "$found" ]; echo $?)" "$found"
 found=$(grep -ln '#include <microhttpd\.h>' $(for d in $DIRS; do echo $d/*.c $d/*.h; done) 2>/dev/null |
