@@ -162,12 +162,6 @@ int pg_clean(struct buf *out, const char *text)
 	return w.rc;
 }
 
-void pg_md(struct pg *w, const char *text)
-{
-	if (!w->rc && text)
-		w->rc = pages_markdown(w->b, text);
-}
-
 void pg_num(struct pg *w, double x, int decimals)
 {
 	char s[64];

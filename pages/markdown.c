@@ -208,3 +208,10 @@ out:
 	buf_release(&clean);
 	return rc;
 }
+
+/* The page writer's form of pages_markdown (declared in pages_int.h beside pg_e). */
+void pg_md(struct pg *w, const char *text)
+{
+	if (!w->rc && text)
+		w->rc = pages_markdown(w->b, text);
+}
