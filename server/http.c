@@ -39,6 +39,8 @@
 #include "util/clock.h"
 
 #define KEY_MAX 2048
+/* libmicrohttpd's memory per connection: the request line and headers must fit in it. */
+#define POOL_BYTES (16 * 1024)
 #define MAX_HEADERS 128       /* header lines looked at by the framing checks */
 #define QUIET_MS 100          /* shutting down: how long a kept-alive connection must have
 			       * been idle before it is closed under a client */
@@ -102,30 +104,41 @@ static const char *qarg(void *ctx, const char *name)
 }
 
 /* Appends s percent-encoded for a query string (the arguments arrive decoded). */
-static void add_encoded(struct buf *b, const char *s)
+static int add_encoded(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
+	int rc = 0;
+
+	for (; *s && !rc; s++) {
 		unsigned char ch = (unsigned char)*s;
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 		    strchr("-._~,", ch))
-			buf_addc(b, (char)ch);
+			rc = buf_addc(b, (char)ch);
 		else
-			buf_addf(b, "%%%02X", ch);
+			rc = buf_addf(b, "%%%02X", ch);
 	}
+	return rc;
 }
+
+/* The query string re-encoded for the API, and the first failure in building it. */
+struct query_build {
+	struct buf *b;
+	int rc;
+};
 
 static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 {
-	struct buf *b = cls;
+	struct query_build *q = cls;
+	int rc;
 
 	(void)kind;
-	buf_addc(b, b->len ? '&' : '?');
-	add_encoded(b, k);
+	rc = buf_addc(q->b, q->b->len ? '&' : '?');
+	rc = rc ? rc : add_encoded(q->b, k);
 	if (v) {
-		buf_addc(b, '=');
-		add_encoded(b, v);
+		rc = rc ? rc : buf_addc(q->b, '=');
+		rc = rc ? rc : add_encoded(q->b, v);
 	}
-	return MHD_YES;
+	q->rc = rc;
+	return rc ? MHD_NO : MHD_YES;
 }
 
 /* The MHD response of an API answer; NULL when out of memory. A file body is handed over. */
@@ -318,6 +331,7 @@ static enum MHD_Result on_complete(struct req *r, const char *method)
 	struct http *h = r->h;
 	struct buf key = BUF_INIT(KEY_MAX);
 	enum MHD_Result ret = MHD_NO;
+	struct query_build qb = { &r->query, 0 };
 	int cacheable = 0, rc;
 	uint64_t gen;
 
@@ -340,7 +354,14 @@ static enum MHD_Result on_complete(struct req *r, const char *method)
 			return hc.ret;
 		}
 	}
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_arg, &r->query);
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_arg, &qb);
+	if (qb.rc) {
+		/* The request line fits the connection's pool, and its arguments re-encoded fit
+		 * the query's bound (three times the pool): only memory can fail here. */
+		buf_release(&key);
+		return refuse(r, method, 500, "urn:aijri:problem:internal", "Internal error",
+			      "The query string could not be read.");
+	}
 	r->rq.query_string = buf_str(&r->query);
 	r->rq.body = r->body.len ? r->body.data : NULL;
 	r->rq.body_len = r->body.len;
@@ -429,7 +450,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->started_us = clock_mono_us();
 	r->path = strndup(uri, strcspn(uri, "?"));
 	buf_init(&r->body, API_MAX_BODY);
-	buf_init(&r->query, KEY_MAX * 4);
+	/* Every byte of the request line re-encoded as %XX fits: only memory can fail. */
+	buf_init(&r->query, 3 * POOL_BYTES + 1);
 	return r;
 }
 
@@ -554,7 +576,7 @@ struct http *http_start(struct api *api, const struct config *cfg)
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + 256,
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_BYTES,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 				MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 				/* The library's default reuse (SO_REUSEADDR): a restart binds at once,

@@ -152,63 +152,85 @@ static int utf8_len(const unsigned char *s)
 
 /* Appends s as the inside of a JSON string. A request line is bytes, not text: whatever is
  * not valid UTF-8 becomes U+FFFD, so that every log line stays valid JSON. */
-static void json_escape(struct buf *b, const char *s)
+static int json_escape(struct buf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	int rc = 0;
 
-	while (*p) {
+	while (*p && !rc) {
 		int n = utf8_len(p);
 
 		if (!n) {
-			buf_adds(b, "\\ufffd");
+			rc = buf_adds(b, "\\ufffd");
 			p++;
 		} else if (*p == '"' || *p == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)*p++);
+			rc = buf_addc(b, '\\');
+			if (!rc)
+				rc = buf_addc(b, (char)*p);
+			p++;
 		} else if (*p < 0x20) {
-			buf_addf(b, "\\u%04x", *p++);
+			rc = buf_addf(b, "\\u%04x", *p++);
 		} else {
-			buf_add(b, p, (size_t)n);
+			rc = buf_add(b, p, (size_t)n);
 			p += n;
 		}
 	}
+	return rc;
 }
 
 /* Appends s for a text line: control characters, spaces and backslashes as \xHH, so that a
  * path (decoded from %0a and the like) cannot start a line of its own or shift the fields. */
-static void text_escape(struct buf *b, const char *s)
+static int text_escape(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
+	int rc = 0;
+
+	for (; *s && !rc; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c <= 0x20 || c == 0x7f || c == '\\')
-			buf_addf(b, "\\x%02x", c);
+			rc = buf_addf(b, "\\x%02x", c);
 		else
-			buf_addc(b, (char)c);
+			rc = buf_addc(b, (char)c);
 	}
+	return rc;
+}
+
+/* Appends one request line; returns the first failure (the caller then drops the line). */
+static int request_line(struct buf *b, const char *now, const char *method, const char *path,
+			int status, int64_t duration_us)
+{
+	double ms = (double)duration_us / 1000.0;
+	int rc;
+
+	if (log_json) {
+		rc = buf_addf(b, "{\"time\":\"%s\",\"method\":\"", now);
+		rc = rc ? rc : json_escape(b, method);
+		rc = rc ? rc : buf_adds(b, "\",\"path\":\"");
+		rc = rc ? rc : json_escape(b, path);
+		return rc ? rc : buf_addf(b, "\",\"status\":%d,\"duration_ms\":%.3f}\n", status, ms);
+	}
+	rc = buf_addf(b, "%s ", now);
+	rc = rc ? rc : text_escape(b, method);
+	rc = rc ? rc : buf_addc(b, ' ');
+	rc = rc ? rc : text_escape(b, path);
+	return rc ? rc : buf_addf(b, " %d %.3fms\n", status, ms);
 }
 
 void log_request(const char *method, const char *path, int status, int64_t duration_us)
 {
 	struct log_buf *lb = my_buf();
 	char now[CLOCK_ISO_LEN];
+	size_t mark;
 
 	if (!lb)
 		return;
 	clock_iso_now(now);
 	pthread_mutex_lock(&lb->lock);
-	if (log_json) {
-		buf_addf(&lb->b, "{\"time\":\"%s\",\"method\":\"", now);
-		json_escape(&lb->b, method);
-		buf_adds(&lb->b, "\",\"path\":\"");
-		json_escape(&lb->b, path);
-		buf_addf(&lb->b, "\",\"status\":%d,\"duration_ms\":%.3f}\n", status,
-			 (double)duration_us / 1000.0);
-	} else {
-		buf_addf(&lb->b, "%s ", now);
-		text_escape(&lb->b, method);
-		buf_addc(&lb->b, ' ');
-		text_escape(&lb->b, path);
-		buf_addf(&lb->b, " %d %.3fms\n", status, (double)duration_us / 1000.0);
+	mark = lb->b.len;
+	if (request_line(&lb->b, now, method, path, status, duration_us)) {
+		/* A line that does not fit is dropped whole, never written cut short. */
+		lb->b.len = mark;
+		if (lb->b.data)
+			lb->b.data[mark] = '\0';
 	}
 	if (lb->b.len >= LOG_FLUSH_BYTES) {
 		write_all(lb->b.data, lb->b.len);
@@ -219,9 +241,10 @@ void log_request(const char *method, const char *path, int status, int64_t durat
 
 void log_msg(const char *fmt, ...)
 {
-	struct buf b = BUF_INIT(8192);
+	struct buf b = BUF_INIT(16384); /* 2 KiB of message, each byte at most 6 escaped */
 	char now[CLOCK_ISO_LEN], msg[2048];
 	va_list ap;
+	int rc;
 
 	/* Request lines gathered so far come first, so the log reads in order. */
 	flush_all();
@@ -230,11 +253,19 @@ void log_msg(const char *fmt, ...)
 	va_end(ap);
 	clock_iso_now(now);
 	if (log_json) {
-		buf_addf(&b, "{\"time\":\"%s\",\"message\":\"", now);
-		json_escape(&b, msg);
-		buf_adds(&b, "\"}\n");
+		rc = buf_addf(&b, "{\"time\":\"%s\",\"message\":\"", now);
+		rc = rc ? rc : json_escape(&b, msg);
+		rc = rc ? rc : buf_adds(&b, "\"}\n");
 	} else {
-		buf_addf(&b, "%s aijri: %s\n", now, msg);
+		rc = buf_addf(&b, "%s aijri: %s\n", now, msg);
+	}
+	/* Only memory can fail here (the bound holds any message escaped); then the message
+	 * goes out bare rather than not at all. */
+	if (rc) {
+		write_all(msg, strlen(msg));
+		write_all("\n", 1);
+		buf_release(&b);
+		return;
 	}
 	write_all(buf_str(&b), b.len);
 	buf_release(&b);
