@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "api/api_int.h"
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "api/mergepatch.h"
 #include "util/clock.h"
 #include "util/crypto.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "api/webhooks.h"
 #include "util/clock.h"
 #include "util/crypto.h"

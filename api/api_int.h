@@ -9,7 +9,7 @@
 #include <stdatomic.h>
 
 #include "api/api.h"
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "util/clock.h"
 
 /*

@@ -10,9 +10,9 @@
 #include <strings.h>
 
 #include "api/api_int.h"
-#include "api/assessment.h"
-#include "api/codes.h"
-#include "api/recency.h"
+#include "body/assessment.h"
+#include "body/codes.h"
+#include "body/recency.h"
 #include "api/webhooks.h"
 #include "util/clock.h"
 
@@ -239,9 +239,9 @@ int api_roles_part_get(struct api_request *rq, struct api_response *rs)
 		json_array_foreach(tasks, i, t) {
 			double share = json_number_value(json_object_get(t, "time_share"));
 			json_int_t s = json_integer_value(json_object_get(t, "score"));
-			const char *impact = s >= 4 ? "displaced" : s >= 2 ? "augmented" : "not_involved";
+			enum scoring_impact impact = scoring_task_impact((int)s);
 
-			json_object_set_new(t, "impact", json_string(impact));
+			json_object_set_new(t, "impact", json_string(scoring_impact_name(impact)));
 			json_object_set_new(t, "weighted", json_real(round4(share / 100.0 * (double)s)));
 		}
 		json_object_set_new(v, "tasks", tasks);

@@ -23,7 +23,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/import_lines.h"

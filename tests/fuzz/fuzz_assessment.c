@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "scoring/scoring.h"
 #include "util/embed.h"
 #include "util/rc.h"

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/codes.h"
-#include "api/recency.h"
+#include "body/codes.h"
+#include "body/recency.h"
 #include "tests/unit/harness.h"
 #include "util/clock.h"
 

@@ -11,12 +11,13 @@
  * "" when absent, "sources" [] when absent, "override" null), so two equal assessments
  * serialise to equal bytes.
  */
-#ifndef API_ASSESSMENT_H
-#define API_ASSESSMENT_H
+#ifndef BODY_ASSESSMENT_H
+#define BODY_ASSESSMENT_H
 
 #include <jansson.h>
 
 #include "scoring/scoring.h"
+#include "util/rc.h"
 
 /* Flags for assessment_read_role(). */
 #define ASSESSMENT_REQUIRE_SLUG 1  /* POST /roles: slug is required */
@@ -84,6 +85,16 @@ int assessment_input(json_t *norm, struct scoring_input *in);
  */
 json_t *assessment_score_block(const struct scoring_result *r, const char *slug, const char *title,
 			       int revision, const char *updated_at);
+
+/*
+ * The one pipeline that scores a body, for POST /score and `aijri score`: a role body (an
+ * object with an "assessment" member, read with ASSESSMENT_OPTIONAL_META) or a bare
+ * assessment, read, scored and made into its score block (no revision, no updated_at).
+ * RC_OK with *block a new reference (the caller must json_decref it); RC_INVALID with every
+ * broken field in errs (errs empty: the read body could not be scored, a bug); RC_NOMEM.
+ */
+enum rc assessment_score_body(json_t *body, json_t **block, struct scoring_errors *errs)
+	__attribute__((warn_unused_result));
 
 /*
  * The score block's "override" is {"score", "reason"}; the reason is text, which the numbers
