@@ -1,13 +1,14 @@
 /*
  * misc.c: the endpoints that are not one role's: POST /score, /compare, /methodology,
- * /openapi.json, /healthz and /metrics (/export is export.c).
+ * /openapi.json and /healthz (/export is export.c; /metrics is the router's own, api.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api_int.h"
+#include "api/handlers.h"
+#include "api/reply.h"
 #include "body/assessment.h"
-#include "body/codes.h"
 #include "util/embed.h"
 
 int api_score(struct api_request *rq, struct api_response *rs)
@@ -201,15 +202,6 @@ int api_healthz(struct api_request *rq, struct api_response *rs)
 {
 	api_json(rs, 200, json_pack("{s:s, s:i}", "status", "ok", "schema_version",
 				    store_schema_version(rq->api->store)));
-	api_header(rs, "Cache-Control", "no-store");
-	return API_DONE;
-}
-
-int api_metrics(struct api_request *rq, struct api_response *rs)
-{
-	api_metrics_text(rq->api, &rs->body);
-	rs->status = 200;
-	rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	api_header(rs, "Cache-Control", "no-store");
 	return API_DONE;
 }

@@ -19,6 +19,10 @@
 #include "scoring/scoring.h"
 #include "util/rc.h"
 
+/* A role body is at most this many bytes: the API's request limit (API_MAX_BODY), and the
+ * longest line `aijri import` reads. */
+#define ASSESSMENT_BODY_MAX (1024 * 1024)
+
 /* Flags for assessment_read_role(). */
 #define ASSESSMENT_REQUIRE_SLUG 1  /* POST /roles: slug is required */
 #define ASSESSMENT_OPTIONAL_META 2 /* POST /score and `aijri score`: title etc. may be absent */
@@ -56,6 +60,11 @@ extern const char *const assessment_commentary_names[ASSESSMENT_N_COMMENTARY];
  * absent for none, unknown ones refused. Returns a new reference to the normalized commentary
  * (every section present, text or null); errors are added to errs. */
 json_t *assessment_read_commentary(json_t *v, const char *path, struct scoring_errors *errs);
+
+/* A stored role's body (role_json, NULL: none) as a new value, read as the current version of
+ * the body: the codes and the evidence's as_of (from as_of_map, the store's column) of a role
+ * stored before those existed filled in. NULL when it does not parse. */
+json_t *assessment_role_loads(const char *role_json, const char *as_of_map);
 
 /* Gives a normalized role stored before the narrative existed the narrative's defaults (null
  * texts, an all-null commentary, empty lists), in place. */

@@ -7,6 +7,7 @@
 
 #include "body/assessment_int.h"
 #include "body/codes.h"
+#include "body/recency.h"
 #include "util/rc.h"
 
 const char *const assessment_commentary_names[ASSESSMENT_N_COMMENTARY] = {
@@ -199,4 +200,14 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
 	}
 	*norm = out;
 	return 0;
+}
+
+json_t *assessment_role_loads(const char *role_json, const char *as_of_map)
+{
+	json_t *v = role_json ? json_loads(role_json, 0, NULL) : NULL;
+
+	/* A role stored before codes and as_of were part of the body reads as if it had them. */
+	codes_fill_default(v);
+	recency_fill_stored(v, as_of_map);
+	return v;
 }

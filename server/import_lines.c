@@ -11,7 +11,6 @@
 
 #include <jansson.h>
 
-#include "api/api.h"
 #include "body/assessment.h"
 #include "server/import_lines.h"
 #include "util/buf.h"

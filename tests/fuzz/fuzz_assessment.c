@@ -1,5 +1,5 @@
 /*
- * fuzz_assessment.c: libFuzzer target for the strict JSON readers of api/assessment.c, the
+ * fuzz_assessment.c: libFuzzer target for the strict JSON readers of body/ (assessment.h), the
  * parsers every write body goes through (POST /roles, PUT /roles/{slug}, POST /score, the part
  * updates). Built by tests/fuzz/build.sh; run by tests/fuzz/run.sh.
  *

@@ -3,7 +3,7 @@
  * util/clock (real calendar dates, offsets, start or end of a day), the reading of as_of,
  * recency_fill's rule (given; else kept when the dimension is unchanged; else the revision's
  * day), the fill of roles stored before as_of, the map and its oldest date, and the stale
- * view and mask; also the SOC and ISCO codes of api/codes.
+ * view and mask; also the SOC and ISCO codes of body/codes.
  */
 #include <stdlib.h>
 #include <string.h>
