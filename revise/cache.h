@@ -7,10 +7,11 @@
  * Key: the role's slug; an entry answers only while the store's head of that slug has its id
  * and revision (revise_cache_find), so an entry for a revision that a failed batch rolled back
  * is never matched.
- * Bound: REVISE_CACHE_SLOTS roles, the oldest put replaced first. In bytes: each holds one
- * role's parsed body and the dumps of its large members, about three times the role's text;
- * a role's body is at most 1 MiB (API_MAX_BODY), so at most about 48 MiB, and about 1 MiB for
- * roles the size of the seed's (~20 KB).
+ * Bound: REVISE_CACHE_SLOTS roles, the slot of the oldest new slug taken first. In bytes:
+ * each entry holds one role's parsed body and the dumps of its large members, a small multiple
+ * of the role's text (~20 KB for the seed's); a role's text is bounded by the 1 MiB body limit
+ * (ASSESSMENT_BODY_MAX), so the cache holds at most 16 times that multiple of 1 MiB, and a
+ * few MiB for roles the size of the seed's.
  * Invalidation: an entry is put only after its job stored the revision it holds, replaced by
  * the next put of its slug, dropped when its role is archived or created again, and released
  * whole by revise_cache_release.
