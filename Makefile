@@ -33,9 +33,9 @@ BUILD    := $(O)/san
 endif
 
 # Every module folder contributes all its .c files; the binary's entry is server/main.c.
-LIBSRC   := $(wildcard util/*.c scoring/*.c store/*.c pages/*.c api/*.c) $(filter-out server/main.c,$(wildcard server/*.c))
+LIBSRC   := $(wildcard util/*.c scoring/*.c body/*.c revise/*.c store/*.c pages/*.c api/*.c) $(filter-out server/main.c,$(wildcard server/*.c))
 LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
-HEADERS  := $(wildcard util/*.h scoring/*.h store/*.h pages/*.h api/*.h server/*.h)
+HEADERS  := $(wildcard util/*.h scoring/*.h body/*.h revise/*.h store/*.h pages/*.h api/*.h server/*.h)
 EMBEDDED := $(sort $(wildcard migrations/*.sql)) $(wildcard data/*.json) api/openapi.json
 
 BINDIR_  := bin

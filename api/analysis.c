@@ -16,8 +16,11 @@
 #include <time.h>
 
 #include "api/api_int.h"
-#include "api/assessment.h"
+#include "api/handlers.h"
 #include "api/mergepatch.h"
+#include "api/reply.h"
+#include "api/role_read.h"
+#include "body/assessment.h"
 #include "util/clock.h"
 #include "util/crypto.h"
 

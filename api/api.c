@@ -1,8 +1,11 @@
 /*
- * api.c: the router (routes, path and query matching, the response cache's key, CORS), the
- * token check, deferred writes and the HTTP metrics. The answers' conventions (problems,
- * JSON bodies, pages, ETags) are reply.c's; handlers live in roles.c, misc.c, webhooks.c and
- * the other files of api/. Nothing here knows the HTTP library: server/http.c adapts it.
+ * api.c: the router, on top of the handlers: the route table, path and query matching, the
+ * response cache's key, CORS and OPTIONS, the dispatch of a request to its handler (with the
+ * Idempotency-Key check of writes, idempotency.c), the deferred writes' hand-over to the
+ * server, the API's lifecycle, and the HTTP metrics with their /metrics endpoint. It is no
+ * helper library: handlers take the answers' conventions from reply.c and what they need of
+ * the request and the API from request.c, and call nothing here. Nothing here knows the HTTP
+ * library: server/http.c adapts it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -13,15 +16,16 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
-#include "api/assessment.h"
+#include "api/handlers.h"
+#include "api/reply.h"
+#include "api/request.h"
 #include "api/webhooks.h"
-#include "util/clock.h"
-#include "util/crypto.h"
-#include "util/num.h"
 
 /* ---------------------------------------------------------------------------------------
  * Routes
  */
+
+static int api_metrics(struct api_request *rq, struct api_response *rs);
 
 struct route {
 	const char *method;
@@ -230,16 +234,6 @@ static const char *const *route_query_names(const char *pattern)
 	return none;
 }
 
-const char *api_route_part(const struct api_request *rq)
-{
-	size_t i;
-
-	for (i = 0; i < N_ROUTES; i++)
-		if (routes[i].pattern == rq->route && routes[i].part)
-			return routes[i].part;
-	return NULL;
-}
-
 /* ---------------------------------------------------------------------------------------
  * Lifecycle
  */
@@ -272,109 +266,33 @@ struct api *api_new(const struct api_options *o)
 	a->started_unix = (int64_t)time(NULL);
 	snprintf(a->public_url, sizeof(a->public_url), "%s",
 		 o->public_url ? o->public_url : "http://localhost:8080");
+	a->revise = revise_new(a->store);
+	if (!a->revise) {
+		api_idem_registry_free(a->idem);
+		free(a);
+		return NULL;
+	}
 	api_exports_init(a);
 	store_on_commit(a->store, on_commit, a);
 	return a;
 }
 
-static int noop_job(struct store_tx *tx, void *arg)
-{
-	(void)tx;
-	(void)arg;
-	return RC_UNCHANGED;
-}
-
 void api_free(struct api *a)
 {
-	int i;
-
 	if (!a)
 		return;
 	store_on_commit(a->store, NULL, NULL);
-	/* Jobs run in order: once this one is done, none queued before it can touch the cache. */
-	store_write(a->store, noop_job, NULL);
-	for (i = 0; i < API_WCACHE_SLOTS; i++)
-		api_wcache_entry_release(&a->wcache[i]);
+	/* Its cache is released by a job: once that has run, no job queued before it, which
+	 * might hold a, is left. */
+	revise_free(a->revise);
 	api_exports_release(a);
 	api_idem_registry_free(a->idem);
 	free(a);
 }
 
-uint64_t api_generation(struct api *a)
-{
-	return atomic_load_explicit(&a->generation, memory_order_acquire);
-}
-
-struct store *api_store(struct api *a)
-{
-	return a->store;
-}
-
-int api_allow_private_webhooks(struct api *a)
-{
-	return a->allow_private_webhooks;
-}
-
-/* ---------------------------------------------------------------------------------------
- * Responses
- */
-
-int api_require_token(struct api_request *rq, struct api_response *rs)
-{
-	const char *h = rq->header(rq->ctx, "Authorization");
-	unsigned char hash[CRYPTO_SHA256_LEN];
-	char *name = NULL;
-
-	/* Checked already (a write with an Idempotency-Key is checked before its handler). */
-	if (rq->actor)
-		return RC_OK;
-	if (h && !strncasecmp(h, "Bearer ", 7)) {
-		h += 7;
-		while (*h == ' ')
-			h++;
-		crypto_sha256(h, strlen(h), hash);
-		if (*h && store_token_check(rq->api->store, hash, &name) == RC_OK) {
-			free(rq->actor);
-			rq->actor = name;
-			/* Every authenticated use, read or write, accepted or refused later: what
-			 * `aijri token list` shows when a token is rotated. */
-			store_token_used(rq->api->store, name);
-			return RC_OK;
-		}
-	}
-	api_problem(rs, 401, "unauthorized", "Unauthorized",
-		    h ? "the bearer token is not valid" : "this request needs Authorization: Bearer TOKEN");
-	api_header(rs, "WWW-Authenticate", "Bearer realm=\"aijri\"");
-	return RC_UNAUTHORIZED;
-}
-
-int64_t api_stale_cutoff(struct api *a)
-{
-	return api_today() - a->stale_after_days;
-}
-
 /* ---------------------------------------------------------------------------------------
  * Deferred writes
  */
-
-int api_defer(struct api_request *rq, store_job_fn job, void *arg,
-	      void (*finish)(struct api_request *, struct api_response *, int, void *),
-	      void (*cleanup)(void *))
-{
-	struct api_deferred *d = calloc(1, sizeof(*d));
-
-	if (!d) {
-		if (cleanup)
-			cleanup(arg);
-		return RC_NOMEM;
-	}
-	d->job = job;
-	d->arg = arg;
-	d->finish = finish;
-	d->cleanup = cleanup;
-	rq->deferred = d;
-	return API_DEFER;
-}
 
 store_job_fn api_deferred_job(struct api_request *rq, void **arg)
 {
@@ -610,6 +528,7 @@ int api_handle(struct api_request *rq, struct api_response *rs)
 	i = route_find(method, rq->path, rq->params);
 	if (i >= 0) {
 		rq->route = routes[i].pattern;
+		rq->part = routes[i].part;
 		rq->query_names = route_query_names(rq->route);
 		api_header(rs, "Access-Control-Expose-Headers",
 			   "ETag, Location, Link, Idempotent-Replayed");
@@ -751,7 +670,7 @@ void api_metrics_source(struct api *a, void (*fn)(void *ctx, struct buf *out), v
 	a->n_metrics_sources++;
 }
 
-void api_metrics_text(struct api *a, struct buf *out)
+static void api_metrics_text(struct api *a, struct buf *out)
 {
 	char label[128];
 	size_t r, s, b;
@@ -803,4 +722,15 @@ void api_metrics_text(struct api *a, struct buf *out)
 		a->metrics_sources[i].fn(a->metrics_sources[i].ctx, out);
 	if (a->webhook_metrics)
 		a->webhook_metrics(a->webhook_metrics_ctx, out);
+}
+
+/* GET /metrics: the router's own counters above, then the store's, the exports' and the
+ * server's sources. */
+static int api_metrics(struct api_request *rq, struct api_response *rs)
+{
+	api_metrics_text(rq->api, &rs->body);
+	rs->status = 200;
+	rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	api_header(rs, "Cache-Control", "no-store");
+	return API_DONE;
 }

@@ -4,7 +4,7 @@
  * Only api/ knows status codes, JSON shapes and problem+json.
  *
  * Writes never block an HTTP thread: a handler that writes returns API_DEFER after
- * api_defer(); the server suspends the connection, hands the job to the store's writer
+ * api_defer() (request.h); the server suspends the connection, hands the job to the store's writer
  * thread, and when it is durable calls api_finish() to build the response.
  */
 #ifndef API_API_H
@@ -15,11 +15,12 @@
 
 #include <jansson.h>
 
+#include "body/assessment.h"
 #include "scoring/scoring.h"
 #include "store/store.h"
 #include "util/buf.h"
 
-#define API_MAX_BODY (1024 * 1024)   /* bodies over 1 MiB are 413 */
+#define API_MAX_BODY ASSESSMENT_BODY_MAX /* bodies over 1 MiB are 413 */
 #define API_MAX_RESPONSE (256u << 20)
 #define API_MAX_HEADERS 12
 
@@ -57,6 +58,7 @@ struct api_request {
 	void *ctx;
 	/* Set by the router. */
 	const char *route;    /* the route pattern, for metrics: "/roles/{slug}/score" */
+	const char *part;     /* a part route's assessment part ("tasks", ...), else NULL */
 	const char *const *query_names; /* the query parameters the route declares (NULL-ended) */
 	char *params[3];      /* path parameters in order ({slug}, {n}, {id}, ...), decoded */
 	char *actor;          /* the token's name once api_require_token() passed */
@@ -122,23 +124,6 @@ void api_finish(struct api_request *rq, int rc, struct api_response *rs);
 /* Frees what the router and handlers attached to rq (params, actor, deferred state). */
 void api_request_release(struct api_request *rq);
 
-/* Loads a role body (the embedded default data) into the store as revision 1. */
-int api_seed(struct api *a, const char *json_text);
-
-/*
- * `aijri import`: validates every role body of roles[0..n) as POST /roles does (slug
- * required, unknown fields rejected), then creates them all as revision 1 in one store job:
- * all or nothing. On failure returns the rc (RC_INVALID for a bad body, RC_CONFLICT for a
- * slug or alias taken, by the database or by an earlier record), sets *bad_index to the first
- * record that failed and lists its errors in errs; nothing is written.
- */
-/* The validation alone of api_import_roles (RC_INVALID and *bad_index and errs as there);
- * writes nothing and needs no store. */
-int api_import_check(json_t *const *roles, size_t n, size_t *bad_index,
-		     struct scoring_errors *errs);
-int api_import_roles(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
-		     struct scoring_errors *errs);
-
 /*
  * Content negotiation: the representation an Accept header prefers among those a role's URL
  * serves. API_REPR_HTML when text/html gets a higher quality than application/json (as in a
@@ -160,64 +145,13 @@ void api_metrics_source(struct api *a, void (*fn)(void *ctx, struct buf *out), v
 void api_metrics_observe(struct api *a, const char *method, const char *route, int status,
 			 int64_t duration_us);
 
-/* ---------------------------------------------------------------------------------------
- * For the handlers in api/
- */
-
+/* The store the API serves. */
 struct store *api_store(struct api *a);
-int api_allow_private_webhooks(struct api *a);
 
 /* Sets a response header (copied). */
 void api_header(struct api_response *rs, const char *name, const char *value);
-/* status and a JSON body; steals the reference to v. */
-void api_json(struct api_response *rs, int status, json_t *v);
 /* A problem+json body: type is a short slug ("validation-error"), detail may be NULL. */
 void api_problem(struct api_response *rs, int status, const char *type, const char *title,
 		 const char *detail);
-/* The same naming one field at fault in "errors". */
-void api_problem_field(struct api_response *rs, int status, const char *type, const char *title,
-		       const char *detail, const char *field, const char *message);
-/* 422 with every error of errs listed under "errors". */
-void api_problem_errors(struct api_response *rs, const struct scoring_errors *errs);
-/* The problem for an rc (404, 409, 412, 500, ...). */
-void api_problem_rc(struct api_response *rs, int rc, const char *detail);
-/* The same, naming the field at fault in "errors" (field NULL: none named). */
-void api_problem_rc_field(struct api_response *rs, int rc, const char *detail, const char *field,
-			  const char *message);
-
-/* Checks "Authorization: Bearer TOKEN"; on success sets rq->actor and returns 0, else fills
- * rs with 401 and returns RC_UNAUTHORIZED. */
-int api_require_token(struct api_request *rq, struct api_response *rs);
-/* Parses the body as a JSON object: 400 with line and column when malformed, 413 when too
- * large, 415 if Content-Type is given and is not JSON. Returns 0 and a new reference. */
-int api_body_json(struct api_request *rq, struct api_response *rs, json_t **out);
-/* Reads query argument name as an integer in [min, max] (default when absent); 422 naming
- * the parameter otherwise. */
-int api_query_int(struct api_request *rq, struct api_response *rs, const char *name, int def,
-		  int min, int max, int *out);
-/* limit (default 20, max 200) and offset (default 0). */
-int api_page(struct api_request *rq, struct api_response *rs, int *limit, int *offset);
-/* The list envelope {"items","total","limit","offset","links":{"next","prev"}}; steals items.
- * Links keep the request's other query arguments; rs gets them as a Link header too. */
-json_t *api_list(struct api_request *rq, struct api_response *rs, json_t *items, int total,
-		 int limit, int offset);
-
-/* The deferred-write plumbing: the job runs on the writer thread; finish() runs on the HTTP
- * thread afterwards and fills the response; cleanup(arg) frees arg (may be NULL).
- * For a write with an Idempotency-Key, finish() runs on the writer thread inside the job
- * instead, after the job's work and before its commit (the answer is stored with the write):
- * it must build the answer from what the job left in arg, never read the store. */
-struct api_deferred {
-	store_job_fn job;
-	void *arg;
-	void (*finish)(struct api_request *rq, struct api_response *rs, int rc, void *arg);
-	void (*cleanup)(void *arg);
-};
-int api_defer(struct api_request *rq, store_job_fn job, void *arg,
-	      void (*finish)(struct api_request *, struct api_response *, int, void *),
-	      void (*cleanup)(void *));
-
-/* Handler signature. */
-typedef int (*api_handler_fn)(struct api_request *rq, struct api_response *rs);
 
 #endif

@@ -24,6 +24,10 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "api/handlers.h"
+#include "api/reply.h"
+#include "api/role_read.h"
+#include "body/assessment.h"
 
 #define EXPORT_CHUNK (256 * 1024)
 

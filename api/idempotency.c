@@ -24,6 +24,8 @@
 #include <time.h>
 
 #include "api/api_int.h"
+#include "api/reply.h"
+#include "api/request.h"
 #include "util/crypto.h"
 
 #define IDEM_KEY_MAX 255

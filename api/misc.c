@@ -1,48 +1,33 @@
 /*
  * misc.c: the endpoints that are not one role's: POST /score, /compare, /methodology,
- * /openapi.json, /healthz and /metrics (/export is export.c).
+ * /openapi.json and /healthz (/export is export.c; /metrics is the router's own, api.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api_int.h"
-#include "api/assessment.h"
-#include "api/codes.h"
+#include "api/handlers.h"
+#include "api/reply.h"
+#include "body/assessment.h"
 #include "util/embed.h"
 
 int api_score(struct api_request *rq, struct api_response *rs)
 {
-	struct scoring_input in;
 	struct scoring_errors errs;
-	struct scoring_result res;
-	json_t *body = NULL, *norm = NULL, *block;
-	const char *slug = NULL, *title = NULL;
+	json_t *body = NULL, *block = NULL;
+	enum rc rc;
 
 	if (api_body_json(rq, rs, &body))
 		return API_DONE;
 	scoring_errors_init(&errs);
-	if (json_object_get(body, "assessment")) {
-		if (assessment_read_role(body, ASSESSMENT_OPTIONAL_META, &in, &norm, &errs) == RC_OK) {
-			slug = json_string_value(json_object_get(norm, "slug"));
-			title = json_string_value(json_object_get(norm, "title"));
-		}
-	} else {
-		assessment_read(body, "", &in, &norm, &errs);
-	}
-	if (errs.n || !norm) {
+	rc = assessment_score_body(body, &block, &errs);
+	if (rc == RC_INVALID && errs.n)
 		api_problem_errors(rs, &errs);
-		goto out;
-	}
-	if (scoring_eval(&in, &res)) {
+	else if (rc)
 		api_problem_rc(rs, RC_INVALID, NULL);
-		goto out;
-	}
-	block = assessment_score_block(&res, slug, title, 0, NULL);
-	assessment_score_block_set_reason(block, norm);
-	api_json(rs, 200, block);
-out:
+	else
+		api_json(rs, 200, block);
 	json_decref(body);
-	json_decref(norm);
 	return API_DONE;
 }
 
@@ -217,15 +202,6 @@ int api_healthz(struct api_request *rq, struct api_response *rs)
 {
 	api_json(rs, 200, json_pack("{s:s, s:i}", "status", "ok", "schema_version",
 				    store_schema_version(rq->api->store)));
-	api_header(rs, "Cache-Control", "no-store");
-	return API_DONE;
-}
-
-int api_metrics(struct api_request *rq, struct api_response *rs)
-{
-	api_metrics_text(rq->api, &rs->body);
-	rs->status = 200;
-	rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	api_header(rs, "Cache-Control", "no-store");
 	return API_DONE;
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "api/api_int.h"
+#include "api/reply.h"
+#include "body/assessment.h"
 #include "util/clock.h"
 #include "util/num.h"
 

@@ -17,6 +17,10 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "api/handlers.h"
+#include "api/reply.h"
+#include "api/role_read.h"
+#include "body/assessment.h"
 #include "pages/pages.h"
 #include "util/clock.h"
 

@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "api/request.h"
 #include "api/webhook_body.h"
 #include "util/netaddr.h"
 #include "util/url.h"

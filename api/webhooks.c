@@ -1,6 +1,6 @@
 /*
  * webhooks.c: the /webhooks endpoints of API.md (subscriptions, the delivery log, redeliver,
- * ping) and the events a revision queues. Every endpoint, reads included, needs a token:
+ * ping). Every endpoint, reads included, needs a token:
  * subscriber URLs are private. Writes run as store jobs through api_defer().
  *
  * A subscription's body is read by webhook_body.c (what a URL may be is decided there).
@@ -18,12 +18,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/reply.h"
+#include "api/request.h"
 #include "api/webhook_body.h"
 #include "api/webhooks.h"
+#include "revise/events.h"
 #include "util/crypto.h"
 #include "util/num.h"
-
-#define WH_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 /* ---------------------------------------------------------------------------------------
  * Identifiers and JSON shapes
@@ -39,28 +40,6 @@ static int random_id(const char *prefix, size_t n, char *out, size_t outlen)
 		return RC_IO;
 	crypto_base64url(raw, n, b64);
 	if ((size_t)snprintf(out, outlen, "%s%s", prefix, b64) >= outlen)
-		return RC_TOOLARGE;
-	return RC_OK;
-}
-
-/*
- * An event id: "evt_", the creation time in milliseconds as 12 hex digits, then 12 random
- * bytes in base64url. Ids that grow with time are appended at the end of the events table's
- * index instead of landing on a random page of it, which cost a page write per event.
- */
-static int event_id(char *out, size_t outlen)
-{
-	unsigned char raw[12];
-	char b64[24];
-	struct timespec ts;
-	uint64_t ms;
-
-	if (crypto_random(raw, sizeof(raw)) || clock_gettime(CLOCK_REALTIME, &ts))
-		return RC_IO;
-	ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-	crypto_base64url(raw, sizeof(raw), b64);
-	if ((size_t)snprintf(out, outlen, "evt_%012llx%s", (unsigned long long)(ms & 0xffffffffffffull),
-			     b64) >= outlen)
 		return RC_TOOLARGE;
 	return RC_OK;
 }
@@ -133,12 +112,6 @@ static json_t *delivery_json(const struct store_delivery *d)
 	json_object_set_new(o, "created_at", json_string(d->created_at));
 	json_object_set_new(o, "updated_at", json_string(d->updated_at));
 	return o;
-}
-
-/* Serialises v (not stolen) once, the way every event body is sent. malloc'd. */
-static char *dump(json_t *v)
-{
-	return v ? json_dumps(v, WH_JSON_FLAGS) : NULL;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -562,12 +535,12 @@ static int ping_job(struct store_tx *tx, void *arg)
 		rc = RC_CONFLICT;
 		goto out;
 	}
-	rc = event_id(j->event_id, sizeof(j->event_id));
+	rc = events_new_id(j->event_id, sizeof(j->event_id));
 	if (rc)
 		goto out;
 	body = json_pack("{s:s, s:s, s:s, s:{s:s}}", "id", j->event_id, "type", "ping",
 			 "created_at", store_tx_now(tx), "data", "webhook_id", j->id);
-	payload = dump(body);
+	payload = events_dumps(body);
 	if (!payload) {
 		rc = RC_NOMEM;
 		goto out;
@@ -610,88 +583,4 @@ int api_webhooks_ping(struct api_request *rq, struct api_response *rs)
 
 	j = job_for_id(rq, rs);
 	return j ? defer(rq, rs, ping_job, j, ping_finish) : API_DONE;
-}
-
-/* ---------------------------------------------------------------------------------------
- * Events of a revision
- */
-
-static json_t *state_json(const struct api_event_state *st)
-{
-	if (!st)
-		return json_null();
-	return json_pack("{s:f, s:s, s:s, s:i}", "score", st->score, "zone", st->zone ? st->zone : "",
-			 "label", st->label ? st->label : "", "revision", st->revision);
-}
-
-/* Queues one event of type with the body of API.md. */
-static int queue_one(struct store_tx *tx, const char *type, const char *slug, const char *title,
-		     const struct api_event_state *prev, const struct api_event_state *cur,
-		     const char *reason)
-{
-	char id[64];
-	json_t *body = NULL;
-	char *payload = NULL;
-	int rc;
-
-	if (!store_tx_event_wanted(tx, type, slug))
-		return RC_OK;
-	rc = event_id(id, sizeof(id));
-	if (rc)
-		goto out;
-	body = json_pack("{s:s, s:s, s:s, s:{s:{s:s, s:s}, s:o, s:o, s:o}}", "id", id, "type", type,
-			 "created_at", store_tx_now(tx), "data", "role", "slug", slug, "title",
-			 title ? title : "", "previous", state_json(prev), "current",
-			 state_json(cur), "reason", string_or_null(reason));
-	payload = dump(body);
-	if (!payload) {
-		rc = RC_NOMEM;
-		goto out;
-	}
-	rc = store_tx_event_add(tx, id, type, slug, payload, NULL, NULL);
-out:
-	json_decref(body);
-	free(payload);
-	return rc;
-}
-
-int api_webhooks_queue_revision(struct store_tx *tx, const char *slug, const char *title,
-				const struct api_event_state *prev,
-				const struct api_event_state *cur, const char *reason)
-{
-	int rc;
-
-	rc = queue_one(tx, "assessment.revised", slug, title, prev, cur, reason);
-	if (rc || !prev)
-		return rc;
-	/* Published scores have one decimal: a difference below half of that is none. */
-	if (fabs(prev->score - cur->score) > 0.04) {
-		rc = queue_one(tx, "score.changed", slug, title, prev, cur, reason);
-		if (rc)
-			return rc;
-	}
-	if (strcmp(prev->zone ? prev->zone : "", cur->zone ? cur->zone : ""))
-		rc = queue_one(tx, "zone.changed", slug, title, prev, cur, reason);
-	return rc;
-}
-
-int api_webhooks_queue_archived(struct store_tx *tx, const char *slug)
-{
-	struct store_role r;
-	struct api_event_state prev;
-	int rc;
-
-	/* Reading the role costs more than the check: only for an event someone wants. */
-	if (!store_tx_event_wanted(tx, "role.archived", slug))
-		return RC_OK;
-	rc = store_tx_role_get(tx, slug, &r);
-	if (rc)
-		return rc;
-	prev.score = r.score;
-	prev.zone = r.zone;
-	prev.label = r.label;
-	prev.revision = r.revision;
-	rc = queue_one(tx, "role.archived", slug, r.title, &prev, NULL, NULL);
-	store_role_release(&r);
-	return rc;
 }

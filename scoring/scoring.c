@@ -196,6 +196,28 @@ int scoring_validate(const struct scoring_input *in, unsigned parts, const char 
 	return errs->n + errs->dropped > before ? RC_INVALID : 0;
 }
 
+enum scoring_impact scoring_task_impact(int score)
+{
+	if (score >= 4)
+		return SCORING_DISPLACED;
+	if (score >= 2)
+		return SCORING_AUGMENTED;
+	return SCORING_NOT_INVOLVED;
+}
+
+const char *scoring_impact_name(enum scoring_impact impact)
+{
+	switch (impact) {
+	case SCORING_DISPLACED:
+		return "displaced";
+	case SCORING_AUGMENTED:
+		return "augmented";
+	case SCORING_NOT_INVOLVED:
+		break;
+	}
+	return "not_involved";
+}
+
 double scoring_round1(double x)
 {
 	/* METHOD.md step 8: the 1e-9 lifts 47.9499999 (a computed 47.95) over the half. The
@@ -286,12 +308,17 @@ int scoring_eval(const struct scoring_input *in, struct scoring_result *out)
 		share_x_score += t->time_share * t->score;
 		if (t->score >= 3)
 			out->share_scoring_3plus += t->time_share;
-		if (t->score >= 4)
+		switch (scoring_task_impact(t->score)) {
+		case SCORING_DISPLACED:
 			out->impact_displaced += t->time_share;
-		else if (t->score >= 2)
+			break;
+		case SCORING_AUGMENTED:
 			out->impact_augmented += t->time_share;
-		else
+			break;
+		case SCORING_NOT_INVOLVED:
 			out->impact_not_involved += t->time_share;
+			break;
+		}
 	}
 	out->weighted_task_score = share_x_score / 100.0;
 	out->task_resistance = SCORING_TR_BASE - out->weighted_task_score;

@@ -144,6 +144,17 @@ int scoring_validate(const struct scoring_input *in, unsigned parts, const char 
  * returns RC_INVALID (and fills nothing useful) when given an invalid one. */
 int scoring_eval(const struct scoring_input *in, struct scoring_result *out);
 
+/*
+ * A task's impact, by its score alone: 4 or 5 displaced, 2 or 3 augmented, 1 not involved
+ * (METHOD.md). The percentages of a result (impact_displaced, ...) sum the time shares by it,
+ * and the tasks of GET /roles/{slug}/tasks are labelled by it: this is the one place the rule
+ * is written.
+ */
+enum scoring_impact { SCORING_NOT_INVOLVED, SCORING_AUGMENTED, SCORING_DISPLACED };
+enum scoring_impact scoring_task_impact(int score);
+/* "displaced", "augmented", "not_involved": the names API.md gives them. */
+const char *scoring_impact_name(enum scoring_impact impact);
+
 /* The published rounding of METHOD.md step 8: one decimal, half away from zero, +1e-9. */
 double scoring_round1(double x);
 

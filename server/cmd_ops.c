@@ -22,10 +22,10 @@
 
 #include <jansson.h>
 
-#include "api/api.h"
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "revise/revise.h"
 #include "server/import_lines.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -566,7 +566,7 @@ int cmd_import(int argc, char **argv)
 	if (ret == 2) {
 		/* The first bad record is named: one before the line that stopped the reading
 		 * comes first. */
-		if (api_import_check(recs.v, recs.n, &bad, &errs) == RC_INVALID)
+		if (revise_import_check(recs.v, recs.n, &bad, &errs) == RC_INVALID)
 			import_report_bad(name, recs.line[bad], &errs);
 		else
 			fprintf(stderr, "aijri: import: %s; nothing was imported\n", recs.why);
@@ -584,7 +584,7 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "aijri: import: %s\n", err);
 		goto out;
 	}
-	rc = api_import_roles(s, recs.v, recs.n, &bad, &errs);
+	rc = revise_import(s, recs.v, recs.n, &bad, &errs);
 	if (rc == RC_INVALID || rc == RC_CONFLICT) {
 		import_report_bad(name, recs.line[bad], &errs);
 		ret = 2;

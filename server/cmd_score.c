@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "scoring/scoring.h"
 #include "server/commands.h"
 #include "util/buf.h"
@@ -92,10 +92,7 @@ out:
 int cmd_score(int argc, char **argv)
 {
 	struct scoring_errors *errs = NULL;
-	struct scoring_input *in = NULL;
-	struct scoring_result *res = NULL;
-	json_t *body = NULL, *norm = NULL, *block = NULL;
-	const char *slug = NULL, *title = NULL;
+	json_t *body = NULL, *block = NULL;
 	char *text = NULL;
 	int ret = 2, rc, i;
 
@@ -105,11 +102,9 @@ int cmd_score(int argc, char **argv)
 		cmd_score_usage(help ? stdout : stderr);
 		return help ? 0 : 2;
 	}
-	/* The structs are large (a scoring_errors is about 20 KiB): keep them off the stack. */
+	/* A scoring_errors is large (about 20 KiB): kept off the stack. */
 	errs = calloc(1, sizeof(*errs));
-	in = calloc(1, sizeof(*in));
-	res = calloc(1, sizeof(*res));
-	if (!errs || !in || !res) {
+	if (!errs) {
 		fprintf(stderr, "aijri score: out of memory\n");
 		ret = 1;
 		goto out;
@@ -120,28 +115,19 @@ int cmd_score(int argc, char **argv)
 	if (!body)
 		goto out;
 
-	if (json_is_object(body) && json_object_get(body, "assessment")) {
-		rc = assessment_read_role(body, ASSESSMENT_OPTIONAL_META, in, &norm, errs);
-		if (!rc) {
-			slug = json_string_value(json_object_get(norm, "slug"));
-			title = json_string_value(json_object_get(norm, "title"));
-		}
-	} else {
-		rc = assessment_read(body, "", in, &norm, errs);
-	}
-	if (rc) {
+	/* The pipeline of POST /score: what one accepts, the other does. */
+	rc = assessment_score_body(body, &block, errs);
+	if (rc == RC_INVALID && errs->n) {
 		for (i = 0; i < errs->n; i++)
 			fprintf(stderr, "%s: %s\n", errs->e[i].field, errs->e[i].message);
 		if (errs->dropped)
 			fprintf(stderr, "(and %d more errors)\n", errs->dropped);
 		goto out;
 	}
-	if (scoring_eval(in, res)) {
+	if (rc) {
 		fprintf(stderr, "aijri score: the assessment could not be scored\n");
 		goto out;
 	}
-	block = assessment_score_block(res, slug, title, 0, NULL);
-	assessment_score_block_set_reason(block, norm);
 	text = json_dumps(block, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 	if (!text) {
 		fprintf(stderr, "aijri score: out of memory\n");
@@ -157,10 +143,7 @@ int cmd_score(int argc, char **argv)
 out:
 	free(text);
 	json_decref(block);
-	json_decref(norm);
 	json_decref(body);
-	free(res);
-	free(in);
 	free(errs);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "api/api.h"
+#include "revise/revise.h"
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/dispatcher.h"
@@ -58,7 +59,7 @@ static void fit_fd_limit(struct config *cfg)
 }
 
 /* An empty database gets the embedded default data as revision 1 of its role. */
-static int seed_if_empty(struct store *s, struct api *a)
+static int seed_if_empty(struct store *s)
 {
 	const struct embed_file *f = embed_find(DEFAULT_DATA);
 	int count = 0, rc;
@@ -68,7 +69,7 @@ static int seed_if_empty(struct store *s, struct api *a)
 		return rc;
 	if (!f)
 		return RC_NOTFOUND;
-	rc = api_seed(a, f->data);
+	rc = revise_seed(s, f->data);
 	if (!rc)
 		log_msg("loaded the default data (%s)", DEFAULT_DATA);
 	return rc == RC_CONFLICT ? RC_OK : rc;
@@ -127,7 +128,7 @@ int cmd_serve(int argc, char **argv)
 	a = api_new(&o);
 	if (!a)
 		goto out;
-	rc = seed_if_empty(s, a);
+	rc = seed_if_empty(s);
 	if (rc) {
 		log_msg("cannot load the default data: %s", rc_str(rc));
 		goto out;

@@ -11,8 +11,7 @@
 
 #include <jansson.h>
 
-#include "api/api.h"
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "server/import_lines.h"
 #include "util/buf.h"
 #include "util/rc.h"

@@ -8,10 +8,10 @@
 
 #include <jansson.h>
 
-#include "api/api.h"
+#include "body/assessment.h"
 
 /* A record of an import is a role body; the API takes none over 1 MiB, nor does import. */
-#define IMPORT_LINE_MAX API_MAX_BODY
+#define IMPORT_LINE_MAX ASSESSMENT_BODY_MAX
 /* Roles in one import: far above any real occupation list, low enough to bound memory. */
 #define IMPORT_MAX_ROLES 100000
 

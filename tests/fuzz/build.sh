@@ -28,9 +28,9 @@ $CC -c -o "$OUT/obj/embed.o" "$OUT/obj/embed.S"
 # do not each pull in a main).
 OBJFLAGS=$(echo "$CFLAGS" | sed 's/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/')
 objs=""
-for src in util/*.c scoring/*.c store/*.c pages/*.c api/*.c $(ls server/*.c | grep -v "^server/main\.c$"); do
+for src in util/*.c scoring/*.c body/*.c revise/*.c store/*.c pages/*.c api/*.c $(ls server/*.c | grep -v "^server/main\.c$"); do
 	o="$OUT/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
-	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find util scoring store pages api server -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
+	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find util scoring body revise store pages api server -name '*.h' -newer "$o" 2>/dev/null | head -n 1)" ]; then
 		$CC $OBJFLAGS -include util/banned.h -c -o "$o" "$src"
 	fi
 	objs="$objs $o"

@@ -1,5 +1,5 @@
 /*
- * fuzz_assessment.c: libFuzzer target for the strict JSON readers of api/assessment.c, the
+ * fuzz_assessment.c: libFuzzer target for the strict JSON readers of body/ (assessment.h), the
  * parsers every write body goes through (POST /roles, PUT /roles/{slug}, POST /score, the part
  * updates). Built by tests/fuzz/build.sh; run by tests/fuzz/run.sh.
  *
@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "scoring/scoring.h"
 #include "util/embed.h"
 #include "util/rc.h"

@@ -1,12 +1,12 @@
 /*
  * fuzz_import.c: libFuzzer target for the lines of `aijri import` (server/import_lines.c):
  * each input is an import file's bytes, read with import_read as the command reads its file,
- * and what reads cleanly is validated with api_import_check as the command does before it
+ * and what reads cleanly is validated with revise_import_check as the command does before it
  * opens the database (the writes themselves are the API tests' and fuzz_assessment's).
  *
  * Invariants (abort() when broken): import_read answers 0 or 2 (never 1: the input is in
  * memory); on 2 it says why; every record read is a JSON object without the derived members
- * an export adds; api_import_check answers RC_OK or RC_INVALID, and on RC_INVALID names a
+ * an export adds; revise_import_check answers RC_OK or RC_INVALID, and on RC_INVALID names a
  * record that exists and at least one error.
  */
 #include <stdint.h>
@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "api/api.h"
+#include "revise/revise.h"
 #include "scoring/scoring.h"
 #include "server/import_lines.h"
 #include "util/rc.h"
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (!ret && r.n) {
-		rc = api_import_check(r.v, r.n, &bad, &errs);
+		rc = revise_import_check(r.v, r.n, &bad, &errs);
 		if (rc != RC_OK && rc != RC_INVALID)
 			abort();
 		if (rc == RC_INVALID && (bad >= r.n || errs.n < 1))

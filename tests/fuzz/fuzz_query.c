@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "revise/revise.h"
 #include "store/store.h"
 #include "util/crypto.h"
 #include "util/embed.h"
@@ -126,9 +127,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	api = api_new(&o);
 	if (!api || !f)
 		die("api_new", RC_NOMEM);
-	rc = api_seed(api, f->data);
+	rc = revise_seed(store, f->data);
 	if (rc)
-		die("api_seed", rc);
+		die("revise_seed", rc);
 	/* A second role, so lists, search, compare and filters have more than one row. */
 	second = json_loads(f->data, 0, NULL);
 	if (!second)
@@ -138,10 +139,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	json_object_set_new(second, "aliases", json_pack("[s]", "Fuzz Tester"));
 	text = json_dumps(second, 0);
 	json_decref(second);
-	rc = text ? api_seed(api, text) : RC_NOMEM;
+	rc = text ? revise_seed(store, text) : RC_NOMEM;
 	free(text);
 	if (rc)
-		die("api_seed second", rc);
+		die("revise_seed second", rc);
 	rc = store_write(store, fixtures_job, NULL);
 	if (rc)
 		die("fixtures", rc);

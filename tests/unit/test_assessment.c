@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "api/assessment.h"
+#include "body/assessment.h"
 #include "scoring/scoring.h"
 #include "tests/unit/harness.h"
 #include "util/rc.h"

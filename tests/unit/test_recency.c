@@ -3,13 +3,13 @@
  * util/clock (real calendar dates, offsets, start or end of a day), the reading of as_of,
  * recency_fill's rule (given; else kept when the dimension is unchanged; else the revision's
  * day), the fill of roles stored before as_of, the map and its oldest date, and the stale
- * view and mask; also the SOC and ISCO codes of api/codes.
+ * view and mask; also the SOC and ISCO codes of body/codes.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/codes.h"
-#include "api/recency.h"
+#include "body/codes.h"
+#include "body/recency.h"
 #include "tests/unit/harness.h"
 #include "util/clock.h"
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api_int.h"
+#include "api/reply.h"
 #include "tests/unit/harness.h"
 
 static void test_routes(void)

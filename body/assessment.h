@@ -11,12 +11,17 @@
  * "" when absent, "sources" [] when absent, "override" null), so two equal assessments
  * serialise to equal bytes.
  */
-#ifndef API_ASSESSMENT_H
-#define API_ASSESSMENT_H
+#ifndef BODY_ASSESSMENT_H
+#define BODY_ASSESSMENT_H
 
 #include <jansson.h>
 
 #include "scoring/scoring.h"
+#include "util/rc.h"
+
+/* A role body is at most this many bytes: the API's request limit (API_MAX_BODY), and the
+ * longest line `aijri import` reads. */
+#define ASSESSMENT_BODY_MAX (1024 * 1024)
 
 /* Flags for assessment_read_role(). */
 #define ASSESSMENT_REQUIRE_SLUG 1  /* POST /roles: slug is required */
@@ -56,6 +61,11 @@ extern const char *const assessment_commentary_names[ASSESSMENT_N_COMMENTARY];
  * (every section present, text or null); errors are added to errs. */
 json_t *assessment_read_commentary(json_t *v, const char *path, struct scoring_errors *errs);
 
+/* A stored role's body (role_json, NULL: none) as a new value, read as the current version of
+ * the body: the codes and the evidence's as_of (from as_of_map, the store's column) of a role
+ * stored before those existed filled in. NULL when it does not parse. */
+json_t *assessment_role_loads(const char *role_json, const char *as_of_map);
+
 /* Gives a normalized role stored before the narrative existed the narrative's defaults (null
  * texts, an all-null commentary, empty lists), in place. */
 void assessment_role_defaults(json_t *role);
@@ -84,6 +94,16 @@ int assessment_input(json_t *norm, struct scoring_input *in);
  */
 json_t *assessment_score_block(const struct scoring_result *r, const char *slug, const char *title,
 			       int revision, const char *updated_at);
+
+/*
+ * The one pipeline that scores a body, for POST /score and `aijri score`: a role body (an
+ * object with an "assessment" member, read with ASSESSMENT_OPTIONAL_META) or a bare
+ * assessment, read, scored and made into its score block (no revision, no updated_at).
+ * RC_OK with *block a new reference (the caller must json_decref it); RC_INVALID with every
+ * broken field in errs (errs empty: the read body could not be scored, a bug); RC_NOMEM.
+ */
+enum rc assessment_score_body(json_t *body, json_t **block, struct scoring_errors *errs)
+	__attribute__((warn_unused_result));
 
 /*
  * The score block's "override" is {"score", "reason"}; the reason is text, which the numbers

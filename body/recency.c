@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/recency.h"
+#include "body/recency.h"
 #include "util/clock.h"
 #include "util/rc.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/codes.h"
+#include "body/codes.h"
 #include "util/buf.h"
 
 /* Each position of the longest SOC form: d a digit, the rest literal. */

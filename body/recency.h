@@ -7,8 +7,8 @@
  *
  * Pure functions on Jansson values (role bodies with their "assessment"); no I/O.
  */
-#ifndef API_RECENCY_H
-#define API_RECENCY_H
+#ifndef BODY_RECENCY_H
+#define BODY_RECENCY_H
 
 #include <stdint.h>
 

@@ -5,8 +5,8 @@
  * or a group such as "25"). Reading and checking them, and their text form in the store
  * (codes separated by spaces). Pure functions on Jansson values; no I/O.
  */
-#ifndef API_CODES_H
-#define API_CODES_H
+#ifndef BODY_CODES_H
+#define BODY_CODES_H
 
 #include <jansson.h>
 
