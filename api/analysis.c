@@ -27,7 +27,7 @@
 #define MOVERS_DEFAULT_DAYS 30
 #define MOVERS_MAX_DAYS 366   /* the widest window: its cost is the window's revisions */
 #define MOVERS_LIMIT_MAX 200
-#define NEAR_DEFAULT 10
+#define NEAR_DEFAULT 20 /* the lists' default (API.md, Conventions) */
 #define NEAR_MAX 200
 #define STATS_BINS 10         /* histogram bins of 10 points: [0,10), ..., [90,100] */
 

@@ -103,6 +103,19 @@ unsigned api_role_recency(struct api *a, const struct store_role *r, json_t **vi
 	return mask;
 }
 
+void api_evidence_stale(json_t *evidence, json_t *recency)
+{
+	const char *name;
+	json_t *dim;
+
+	json_object_foreach(evidence, name, dim) {
+		json_t *flag = json_object_get(json_object_get(recency, name), "stale");
+
+		if (json_is_object(dim))
+			json_object_set_new(dim, "stale", json_boolean(json_is_true(flag)));
+	}
+}
+
 /* The representation of GET /roles/{slug}: the role body, its score block, revision, times.
  * r gives the body (NULL: role_json, as written). */
 json_t *api_role_repr(const struct store_role *r, const char *role_json, const char *score_json,

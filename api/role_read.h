@@ -30,6 +30,11 @@ json_t *api_role_loads(const struct store_role *r);
 /* The recency view of r's evidence for read views (*view, a new reference) and its stale mask
  * (bit i: dimension i of the method's order is stale). */
 unsigned api_role_recency(struct api *a, const struct store_role *r, json_t **view);
+/* Shows each evidence dimension's stale flag of the day (recency: api_role_recency's view) in
+ * the dimension itself, for the evidence read; evidence is the read's own copy. The role read
+ * keeps its body as it can be sent back (the flags beside it, in "recency"). The flag is
+ * read-only: a dimension sent back with it is accepted and the flag ignored. */
+void api_evidence_stale(json_t *evidence, json_t *recency);
 /* The representation of GET /roles/{slug}: the role body (r's, or role_json as written when r
  * is NULL), its score block, revision and times. A new reference, NULL when unreadable. */
 json_t *api_role_repr(const struct store_role *r, const char *role_json, const char *score_json,

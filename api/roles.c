@@ -154,6 +154,7 @@ int api_roles_part_get(struct api_request *rq, struct api_response *rs)
 		json_object_foreach(sum, k, x)
 			json_object_set(v, k, x);
 		if (recency) {
+			api_evidence_stale(json_object_get(a, part), recency);
 			json_object_set(v, "recency", recency);
 			json_object_set_new(v, "stale", json_boolean(stale));
 		}

@@ -41,13 +41,30 @@ static json_t *as_read_dim_as_of(json_t *dim, const char *base, struct scoring_e
 	return recency_read_as_of(v, kf, clock_day(time(NULL)), errs);
 }
 
+/* The members of a dimension: barriers and protective principles have the first two; an
+ * evidence dimension all of them, "stale" being read-only (the reads compute it; a dimension
+ * sent back as it was read is accepted, and its stale flag ignored). */
+static const char *const as_dim_keys[] = { "score", "rationale", "sources", "as_of", "stale" };
+#define AS_N_DIM_KEYS 5
+
+/* An evidence dimension's read-only stale flag, when sent: a boolean, ignored. */
+static void as_read_dim_stale(json_t *dim, const char *base, struct scoring_errors *errs)
+{
+	char kf[SCORING_FIELD_LEN];
+	json_t *v = json_object_get(dim, "stale");
+
+	if (!v || json_is_boolean(v))
+		return;
+	as_key_path(kf, sizeof(kf), base, "stale");
+	scoring_errors_add(errs, kf, "must be a boolean (read-only: the server computes it)");
+}
+
 /* One dimension object {score, rationale[, sources, as_of]} (evidence dimensions have
  * sources and as_of); *score is SCORING_UNSET when it could not be read. Returns its
  * normalized form (a new reference). */
 static json_t *as_read_dim(json_t *v, const char *field, int with_sources, int *score,
 			   struct scoring_errors *errs)
 {
-	static const char *const keys[] = { "score", "rationale", "sources", "as_of" };
 	char kf[SCORING_FIELD_LEN];
 	const char *rationale = NULL;
 	json_t *sources = NULL, *s;
@@ -58,7 +75,9 @@ static json_t *as_read_dim(json_t *v, const char *field, int with_sources, int *
 		return as_dim_new(json_null(), json_string(""), with_sources ? json_array() : NULL,
 				  NULL);
 	}
-	as_known_keys(v, field, keys, with_sources ? 4 : 2, "unknown field", errs);
+	as_known_keys(v, field, as_dim_keys, with_sources ? AS_N_DIM_KEYS : 2, "unknown field", errs);
+	if (with_sources)
+		as_read_dim_stale(v, field, errs);
 	as_key_path(kf, sizeof(kf), field, "score");
 	as_int(json_object_get(v, "score"), kf, score, errs);
 	as_key_path(kf, sizeof(kf), field, "rationale");
@@ -247,7 +266,6 @@ static json_t *as_part_override(const struct as_part *p, json_t *v, const char *
 static void as_merge_evidence(json_t *v, const char *path, json_t *evidence,
 			      struct scoring_input *in, struct scoring_errors *errs)
 {
-	static const char *const keys[] = { "score", "rationale", "sources", "as_of" };
 	char field[SCORING_FIELD_LEN], kf[SCORING_FIELD_LEN];
 	const char *key, *rationale;
 	json_t *dim, *cur, *x, *score_j, *rat_j, *src_j;
@@ -271,7 +289,8 @@ static void as_merge_evidence(json_t *v, const char *path, json_t *evidence,
 			scoring_errors_add(errs, field, "must be an object");
 			continue;
 		}
-		as_known_keys(dim, field, keys, 4, "unknown field", errs);
+		as_known_keys(dim, field, as_dim_keys, AS_N_DIM_KEYS, "unknown field", errs);
+		as_read_dim_stale(dim, field, errs);
 		cur = json_object_get(evidence, key);
 		score_j = json_incref(json_object_get(cur, "score"));
 		rat_j = json_incref(json_object_get(cur, "rationale"));

@@ -165,7 +165,11 @@ int assessment_read_role(json_t *v, int flags, struct scoring_input *in, json_t 
 	static const char *const keys[] = { "slug", "title", "aliases", "seniority", "category",
 					    "primary_function", "not_this_role",
 					    "typical_experience", "codes", "summary", "seniority_note",
-					    "commentary", "sources", "resources", "assessment" };
+					    "commentary", "sources", "resources", "assessment",
+					    /* read-only members of GET /roles/{slug}: a body read
+					     * can be sent back as it is; they are ignored */
+					    "score", "revision", "created_at", "updated_at",
+					    "recency", "stale" };
 	int before = as_errcount(errs);
 	json_t *out = NULL, *slug, *a, *anorm = NULL;
 	const char *s;

@@ -243,7 +243,18 @@ def as_of_given_dated_and_round_tripped():
                  "fresh dimension")
         check_eq(j.get("stale"), True, "evidence read: stale")
         check_eq(ev.header("etag"), '"r2-s4"', "the tag names the stale dimensions")
-        evidence_has_no_stale(j, "evidence read")
+        # The evidence read shows each dimension's flag in the dimension too (API.md: "as_of
+        # and stale per dimension"); the role read keeps its body as it can be sent back.
+        check_eq({n: j["evidence"][n].get("stale") for n in EVIDENCE},
+                 {n: j["recency"][n]["stale"] for n in EVIDENCE}, "stale in each dimension")
+        # What the evidence read shows can be sent back: the flag is read-only and ignored.
+        r = s.post(f"/roles/{SLUG}/evidence",
+                   {"dimensions": {"wage_trends": j["evidence"]["wage_trends"]}}, token=tok)
+        check_eq((r.status, (r.json or {}).get("changed")), (200, False),
+                 "a dimension sent back as read, stale flag and all")
+        is_422(s.post(f"/roles/{SLUG}/evidence",
+                      {"dimensions": {"wage_trends": {"stale": "no"}}}, token=tok),
+               "dimensions.wage_trends.stale", "a stale flag that is not a boolean")
         g = s.get(f"/roles/{SLUG}")
         check_eq((g.json.get("stale"), g.header("etag")), (True, '"r2-s4"'), "role read: stale")
         check_eq(s.get(f"/roles/{SLUG}/score").header("etag"), '"r2"', "the score's tag: r2")
@@ -280,6 +291,12 @@ def as_of_given_dated_and_round_tripped():
         body = {k: g[k] for k in BODY_KEYS}
         r = s.put(f"/roles/{SLUG}", body, token=tok)
         check_eq((r.status, (r.json or {}).get("changed")), (200, False), "GET body PUT back")
+        # The whole read, its read-only members (score, revision, times, recency) included,
+        # can be sent back too: they are ignored.
+        r = s.put(f"/roles/{SLUG}", g, token=tok)
+        check_eq((r.status, (r.json or {}).get("changed")), (200, False), "the whole read PUT back")
+        r = s.put(f"/roles/{SLUG}", dict(g, extra=1), token=tok)
+        is_422(r, "extra", "an unknown member is still refused")
         b2 = copy.deepcopy(body)
         for n in EVIDENCE:
             b2["assessment"]["evidence"][n].pop("as_of")
@@ -322,10 +339,16 @@ def as_of_refused_by_name():
         b["assessment"]["barriers"]["regulatory"]["as_of"] = today.isoformat()
         is_422(s.put(f"/roles/{SLUG}", b, token=tok), "assessment.barriers.regulatory.as_of",
                "as_of belongs to evidence only")
+        # stale is read-only: never stored; sent back as read (a boolean) it is ignored, any
+        # other value is refused by name.
         b = seed_role()
-        b["assessment"]["evidence"]["wage_trends"]["stale"] = False
+        b["assessment"]["evidence"]["wage_trends"]["stale"] = 1
         is_422(s.put(f"/roles/{SLUG}", b, token=tok), "assessment.evidence.wage_trends.stale",
-               "stale is never part of a body")
+               "stale that is not a boolean")
+        b["assessment"]["evidence"]["wage_trends"]["stale"] = True
+        r = s.put(f"/roles/{SLUG}", b, token=tok)
+        check_eq((r.status, (r.json or {}).get("changed")), (200, False), "stale sent back: ignored")
+        evidence_has_no_stale(s.get(f"/roles/{SLUG}").json.get("assessment"), "never stored")
         check_eq(s.get(f"/roles/{SLUG}").json["revision"], 1, "nothing written")
 
 
@@ -621,6 +644,11 @@ def neighbours_nearest_first():
         check_eq(s.get("/roles/tinyml-engineer/neighbours").header("location"),
                  f"/roles/{SLUG}/neighbours", "to the role's neighbours")
         check_eq(s.get("/roles/nobody/neighbours").status, 404, "unknown role")
+        # Without limit, as every list: 20 (22 other roles here).
+        for k in range(17):
+            check_eq(s.post("/roles", role_body(f"n-more-{k:02d}", f"N More {k:02d}"),
+                            token=tok).status, 201, f"create n-more-{k:02d}")
+        check_eq(len(s.get(f"/roles/{SLUG}/neighbours").json["items"]), 20, "default limit 20")
         for q in ("limit=0", "limit=201", "limit=ten"):
             is_422(s.get(f"/roles/{SLUG}/neighbours?{q}"), "limit", q)
         check_eq(s.delete("/roles/n-close-same", token=tok).status, 204, "archive one")
