@@ -163,7 +163,7 @@ static enum rc expire_pending(struct store_tx *tx, const char *id, int64_t cutof
 
 	/* created_at is RFC 3339 UTC to the second: its text order is its time order. */
 	clock_iso((time_t)cutoff, iso);
-	days = store_webhook_pause(tx->s) / 86400;
+	days = outbox_pause(tx->s->outbox) / 86400;
 	snprintf(why, sizeof(why), "expired: its subscription was paused for more than %lld day%s",
 		 (long long)days, days == 1 ? "" : "s");
 	/* Two texts, so that each keeps its own plan; only the first has $4 (the subscription).
@@ -208,7 +208,7 @@ static enum rc webhook_resume(struct store_tx *tx, const char *id)
 	struct db_stmt *st;
 	enum rc rc;
 
-	rc = expire_pending(tx, id, tx->now_unix - store_webhook_pause(tx->s), NULL);
+	rc = expire_pending(tx, id, tx->now_unix - outbox_pause(tx->s->outbox), NULL);
 	if (rc)
 		return rc;
 	/* A head that was waiting for a retry when the pause began is due now too. */
@@ -818,27 +818,66 @@ int store_tx_delivery_redeliver(struct store_tx *tx, const char *webhook_id, int
  * Waking the dispatcher
  */
 
+/* The outbox's own state, created by store_open. */
+struct outbox {
+	pthread_mutex_t mu;   /* guards kicked */
+	pthread_cond_t cond;  /* on CLOCK_MONOTONIC, so that store_outbox_wait's deadline is one */
+	int kicked;           /* set by store_outbox_kick, taken by store_outbox_wait */
+	/* How long a paused subscription's deliveries are kept for it; set before the
+	 * dispatcher starts, read-only after. */
+	int64_t pause_s;
+};
+
+struct outbox *outbox_new(void)
+{
+	struct outbox *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	pthread_mutex_init(&o->mu, NULL);
+	store_cond_init_monotonic(&o->cond);
+	o->pause_s = STORE_WEBHOOK_PAUSE_DEFAULT;
+	return o;
+}
+
+void outbox_free(struct outbox *o)
+{
+	if (!o)
+		return;
+	pthread_mutex_destroy(&o->mu);
+	pthread_cond_destroy(&o->cond);
+	free(o);
+}
+
+void store_webhook_pause_set(struct store *s, int64_t seconds)
+{
+	s->outbox->pause_s = seconds > 0 ? seconds : STORE_WEBHOOK_PAUSE_DEFAULT;
+}
+
+int64_t outbox_pause(const struct outbox *o)
+{
+	return o->pause_s;
+}
+
+/* Also the writer's hook after a commit that added events (writer_hooks.events_committed). */
 void store_outbox_kick(struct store *s)
 {
-	pthread_mutex_t *mu = store_outbox_mutex(s);
+	struct outbox *o = s->outbox;
 
-	pthread_mutex_lock(mu);
-	*store_outbox_flag(s) = 1;
-	pthread_cond_broadcast(store_outbox_cond(s));
-	pthread_mutex_unlock(mu);
+	pthread_mutex_lock(&o->mu);
+	o->kicked = 1;
+	pthread_cond_broadcast(&o->cond);
+	pthread_mutex_unlock(&o->mu);
 }
 
 int store_outbox_wait(struct store *s, int timeout_ms)
 {
-	pthread_mutex_t *mu = store_outbox_mutex(s);
-	int *flag = store_outbox_flag(s);
+	struct outbox *o = s->outbox;
 	struct timespec deadline;
 	int woken, err = 0;
 
 	if (timeout_ms < 0)
 		timeout_ms = 0;
-	/* store.c creates the condition variable on CLOCK_MONOTONIC, so that a change of the
-	 * wall clock neither stretches nor cuts the wait. */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
 	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
@@ -846,12 +885,12 @@ int store_outbox_wait(struct store *s, int timeout_ms)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
-	pthread_mutex_lock(mu);
-	while (!*flag && err != ETIMEDOUT)
-		err = pthread_cond_timedwait(store_outbox_cond(s), mu, &deadline);
-	woken = *flag;
-	*flag = 0;
-	pthread_mutex_unlock(mu);
+	pthread_mutex_lock(&o->mu);
+	while (!o->kicked && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&o->cond, &o->mu, &deadline);
+	woken = o->kicked;
+	o->kicked = 0;
+	pthread_mutex_unlock(&o->mu);
 	return woken ? 1 : 0;
 }
 
