@@ -5,7 +5,7 @@
  *
  * The parts live in their own files (store_int.h shows which calls which): the read
  * connections in readers.c, the writer thread in writer.c, the rows in roles.c, tokens.c,
- * outbox.c, idempotency.c and history.c.
+ * webhooks.c, outbox.c, idempotency.c and history.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

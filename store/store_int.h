@@ -6,8 +6,9 @@
  *
  *   store.c        opening and closing (it builds struct store and wires its parts),
  *                  migrations, operations
- *   roles.c tokens.c outbox.c idempotency.c history.c
- *                  the rows, each file its tables
+ *   roles.c tokens.c webhooks.c outbox.c idempotency.c history.c
+ *                  the rows, each file its tables (webhooks.c asks outbox.c for the
+ *                  pause window)
  *   writer.c       the writer thread: the job queue, group commit, the background clean-up
  *   readers.c      one read connection per reading thread
  *   catalog.c checkpoint.c db*.c
