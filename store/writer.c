@@ -8,6 +8,7 @@
  * It knows no table: what it runs besides the jobs comes in struct writer_hooks, from
  * store_open.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,8 @@ struct writer {
 	void (*on_commit)(void *ctx);
 	void *on_commit_ctx;
 
-	/* The writer thread's alone: */
+	/* The writer thread's alone (self, set by it, is asserted where they are used): */
+	pthread_t self;
 	int64_t *touched;        /* roles the current batch touched, for the catalog */
 	size_t n_touched, cap_touched;
 	int touched_all;
@@ -93,6 +95,7 @@ void store_tx_role_touched(struct store_tx *tx, int64_t id)
 {
 	struct writer *w = tx->writer;
 
+	assert(pthread_equal(w->self, pthread_self()));
 	if (w->touched_all)
 		return;
 	if (w->n_touched == w->cap_touched) {
@@ -124,6 +127,7 @@ static int run_batch(struct writer *w, struct store_job *jobs, int *events)
 	enum rc brc;
 	time_t t;
 
+	assert(pthread_equal(w->self, pthread_self()));
 	w->n_touched = 0;
 	w->touched_all = 0;
 	brc = db_begin(c, DB_TX_WRITE);
@@ -241,6 +245,7 @@ static void *writer_main(void *arg)
 	void (*hook)(void *);
 	void *hook_ctx;
 
+	w->self = pthread_self();
 	w->next_cleanup = clock_mono_ms() / 1000 + STORE_CLEANUP_AGAIN_S;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
