@@ -8,8 +8,8 @@
 
 #include "store/store_int.h"
 
-/* A reading thread's connection: conn.dc is the layer's (owns_dc 0), closed by
- * db_readers_close, never here. */
+/* A reading thread's connection: conn.dc is the layer's, closed by db_readers_close, never
+ * here. */
 struct reader {
 	struct readers *owner;
 	struct store_conn conn;

@@ -53,10 +53,10 @@ struct store {
 	struct checkpointer *ckpt;   /* checkpoint.c */
 };
 
-/* One connection of the database layer (db.h), used by one thread only. */
+/* One connection of the database layer (db.h), used by one thread only: the writer's
+ * (writer.c closes it) or a reading thread's (the layer's, closed by db_readers_close). */
 struct store_conn {
 	struct db_conn *dc;
-	int owns_dc;     /* the writer's: closed with it (a reader's is the layer's, per thread) */
 };
 
 /* The job's view of the write transaction. */
@@ -161,7 +161,7 @@ void catalog_lookup_names(struct catalog_lookup *lk, long index, const char **sl
 void catalog_lookup_end(struct catalog_lookup *lk);
 
 /* ---------------------------------------------------------------------------------------
- * The files of rows: what store_open needs of them
+ * The files of rows: what the other store files need of them
  */
 
 /* outbox.c: the dispatcher's wake-up (store_outbox_kick, store_outbox_wait) and the pause

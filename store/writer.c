@@ -386,20 +386,24 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
 enum rc writer_start(struct store *s, struct db_conn *dc, const struct writer_hooks *hooks,
 		     struct writer **out, char *err, size_t errlen)
 {
-	struct writer *w = calloc(1, sizeof(*w));
+	struct writer *w;
 	sqlite3 *db = db_sqlite_handle(dc);
 	char limit[64];
 
 	*out = NULL;
-	if (!w || !db) {
-		snprintf(err, errlen, w ? "the writer needs a SQLite connection" : "out of memory");
-		free(w);
+	if (!db) {
+		snprintf(err, errlen, "the writer needs a SQLite connection");
 		db_conn_free(dc);
-		return w ? RC_UNSUPPORTED : RC_NOMEM;
+		return RC_UNSUPPORTED;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		db_conn_free(dc);
+		return RC_NOMEM;
 	}
 	w->s = s;
 	w->conn.dc = dc;
-	w->conn.owns_dc = 1;
 	w->hooks = *hooks;
 	pthread_mutex_init(&w->mu, NULL);
 	store_cond_init_monotonic(&w->cond);
