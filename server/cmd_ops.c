@@ -93,27 +93,6 @@ static int temp_beside(const char *target, const char *tag, char *out, size_t ou
 	return mkstemp(out);
 }
 
-static int copy_fd(int from, int to)
-{
-	static char chunk[1 << 16];
-	ssize_t n, w, off;
-
-	for (;;) {
-		n = read(from, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (int)n;
-		for (off = 0; off < n; off += w) {
-			w = write(to, chunk + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				w = 0;
-			else if (w < 0)
-				return -1;
-		}
-	}
-}
-
 /* ---------------------------------------------------------------------------------------
  * Is the database in use?
  *
@@ -289,163 +268,29 @@ out:
  * restore
  */
 
-/* SQLite's file header: the magic string, and user_version (our schema version) as a
- * big-endian integer at offset 60. */
-#define SQLITE_MAGIC "SQLite format 3"
-#define HEADER_LEN 100
-
-/* Reads the schema version from a database file's header without opening it with SQLite,
- * so that a backup from a newer aijri is refused before anything could touch it. */
-static int header_version(const char *path, int fd, int *version)
-{
-	unsigned char h[HEADER_LEN];
-	ssize_t n = pread(fd, h, sizeof(h), 0);
-
-	if (n != (ssize_t)sizeof(h) || memcmp(h, SQLITE_MAGIC, sizeof(SQLITE_MAGIC))) {
-		fprintf(stderr, "aijri: restore: %s is not an SQLite database\n", path);
-		return 1;
-	}
-	*version = (int)((unsigned)h[60] << 24 | (unsigned)h[61] << 16 | (unsigned)h[62] << 8 |
-			 (unsigned)h[63]);
-	return 0;
-}
-
 static void restore_usage(void)
 {
 	fprintf(stderr, "usage: aijri restore PATH [--db DB]\n"
 			"  replaces DB by the backup PATH; refused while DB is in use\n");
 }
 
-/* Gives the new file the old one's owner and mode, so that the service can still open it
- * when an administrator restores as root. */
-static void keep_owner(int fd, const char *db)
-{
-	struct stat st;
-
-	if (stat(db, &st))
-		return;
-	if (fchown(fd, st.st_uid, st.st_gid)) {
-		/* Not root: the file is ours, as the old one presumably was. */
-	}
-	fchmod(fd, st.st_mode & 07777);
-}
-
 int cmd_restore(int argc, char **argv)
 {
-	struct db_lock lock = { -1, -1 };
-	struct store *s = NULL;
-	char db[PATH_LEN], tmp[PATH_LEN] = "", side[PATH_LEN], err[512];
-	const char *path = NULL;
-	int src = -1, dst = -1, version = 0, roles = 0, ret = 1, rc;
+	struct store_restored done;
+	char db[PATH_LEN], err[3 * PATH_LEN]; /* room for the two paths a message may name */
 
 	argc = config_db_arg(argc, argv, db, sizeof(db));
 	if (argc != 1 || argv[0][0] == '-') {
 		restore_usage();
 		return 2;
 	}
-	path = argv[0];
-	src = open(path, O_RDONLY | O_CLOEXEC);
-	if (src < 0) {
-		fprintf(stderr, "aijri: restore: %s: %s\n", path, strerror(errno));
-		goto out;
+	if (store_restore(argv[0], db, &done, err, sizeof(err))) {
+		fprintf(stderr, "aijri: restore: %s\n", err);
+		return 1;
 	}
-	if (header_version(path, src, &version))
-		goto out;
-	if (version > store_schema_latest()) {
-		fprintf(stderr, "aijri: restore: %s has schema version %d, newer than this aijri "
-				"knows (%d): use a newer aijri; nothing was changed\n",
-			path, version, store_schema_latest());
-		goto out;
-	}
-	if (version < 1) {
-		fprintf(stderr, "aijri: restore: %s is not an aijri database (schema version 0)\n",
-			path);
-		goto out;
-	}
-	/* Committed data of a copied live database may still be in its WAL, which a copy of the
-	 * main file alone would lose; `aijri backup` never leaves one. */
-	if (path_join(side, sizeof(side), path, "-wal") || exists(side)) {
-		fprintf(stderr, "aijri: restore: %s-wal exists, so %s alone is not the whole "
-				"database; take backups with `aijri backup`\n", path, path);
-		goto out;
-	}
-	if (db_lock("restore", db, &lock))
-		goto out;
-
-	/* Check a private copy, not the backup itself: opening migrates an older schema, and the
-	 * backup must stay as it was. The copy, once checked, is what gets renamed into place. */
-	dst = temp_beside(db, ".restore-", tmp, sizeof(tmp));
-	if (dst < 0) {
-		fprintf(stderr, "aijri: restore: cannot create a file beside %s: %s\n", db,
-			strerror(errno));
-		tmp[0] = '\0';
-		goto out;
-	}
-	if (copy_fd(src, dst) || fsync(dst)) {
-		fprintf(stderr, "aijri: restore: cannot copy %s to %s: %s\n", path, tmp,
-			strerror(errno));
-		goto out;
-	}
-	rc = store_open(tmp, &s, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "aijri: restore: %s (from %s)\n", err, path);
-		goto out;
-	}
-	rc = store_integrity_check(s, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "aijri: restore: %s fails the integrity check: %s; nothing was "
-				"changed\n", path, err);
-		goto out;
-	}
-	if (store_role_count_all(s, &roles))
-		roles = -1;
-	version = store_schema_version(s);
-	store_free(s);
-	s = NULL;
-	/* The last connection's close checkpoints and removes the WAL; one left behind means the
-	 * copy is not whole on its own. */
-	if (path_join(side, sizeof(side), tmp, "-wal") || exists(side)) {
-		fprintf(stderr, "aijri: restore: %s was not checkpointed; nothing was changed\n",
-			tmp);
-		goto out;
-	}
-	keep_owner(dst, db);
-	if (fsync(dst)) {
-		fprintf(stderr, "aijri: restore: %s: %s\n", tmp, strerror(errno));
-		goto out;
-	}
-	/* A WAL left by a crashed server belongs to the old file: SQLite would replay it onto
-	 * the restored one. Both go before the rename, while our lock keeps everyone out. */
-	if (path_join(side, sizeof(side), db, "-wal") || (unlink(side) && errno != ENOENT) ||
-	    path_join(side, sizeof(side), db, "-shm") || (unlink(side) && errno != ENOENT)) {
-		fprintf(stderr, "aijri: restore: cannot remove %s: %s\n", side, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, db)) {
-		fprintf(stderr, "aijri: restore: cannot rename %s to %s: %s\n", tmp, db,
-			strerror(errno));
-		goto out;
-	}
-	tmp[0] = '\0';
-	fsync_dir_of(db);
 	fprintf(stderr, "aijri: restored %s from %s (schema version %d, %d roles, integrity ok)\n",
-		db, path, version, roles);
-	ret = 0;
-out:
-	store_free(s);
-	if (tmp[0]) {
-		unlink(tmp);
-		if (!path_join(side, sizeof(side), tmp, "-wal"))
-			unlink(side);
-		if (!path_join(side, sizeof(side), tmp, "-shm"))
-			unlink(side);
-	}
-	if (dst >= 0)
-		close(dst);
-	if (src >= 0)
-		close(src);
-	db_unlock(&lock);
-	return ret;
+		db, argv[0], done.version, done.roles);
+	return 0;
 }
 
 /* ---------------------------------------------------------------------------------------

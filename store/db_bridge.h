@@ -1,7 +1,7 @@
 /*
  * db_bridge.h: the SQLite handle behind a connection of the database layer (db.h), for what
  * is SQLite's alone and not yet behind the layer: the WAL checkpointer (checkpoint.c), the
- * writer's WAL hook and WAL size limit (store.c) and the SQL function of the score history
+ * writer's WAL hook and WAL size limit (writer.c) and the SQL function of the score history
  * (history.c). Every row the store reads or writes goes through db.h; tests/structure.sh
  * lists the files allowed to call SQLite, so a new one is a decision.
  */

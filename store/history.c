@@ -25,6 +25,7 @@
  *   ...    length of prev_label, then prev_label (0 and nothing: none)
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,11 +128,21 @@ static void sql_history_entry(sqlite3_context *ctx, int argc, sqlite3_value **ar
 	sqlite3_result_blob(ctx, e, (int)n, SQLITE_TRANSIENT);
 }
 
-int store_history_register(void *sqlite_handle)
+enum rc store_history_register(struct db_conn *c, char *err, size_t errlen)
 {
-	return sqlite3_create_function(sqlite_handle, "aijri_history_entry", 8,
-				       SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_history_entry,
-				       NULL, NULL) == SQLITE_OK ? RC_OK : RC_IO;
+	sqlite3 *db = db_sqlite_handle(c);
+
+	if (!db) {
+		snprintf(err, errlen, "the score history needs a SQLite connection");
+		return RC_UNSUPPORTED;
+	}
+	if (sqlite3_create_function(db, "aijri_history_entry", 8,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_history_entry, NULL,
+				    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return RC_IO;
+	}
+	return RC_OK;
 }
 
 /* A decoded entry; labels point into the row's blob (valid until the row callback returns). */
@@ -453,7 +464,7 @@ int store_movers(struct store *s, int64_t since, int64_t until,
 		return RC_IO;
 	/* The live roles first: their number sizes the table of spans (a window seldom touches
 	 * many more roles than are live), so it need not grow while the rows come. */
-	rc = catalog_lookup_begin(store_catalog(s), c, &lk);
+	rc = catalog_lookup_begin(s->cat, c, &lk);
 	if (!rc && spans_grow(&t, catalog_lookup_count(lk)))
 		rc = RC_NOMEM;
 	if (!rc)

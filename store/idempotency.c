@@ -3,7 +3,7 @@
  * idempotency_keys, 0005_analysis.sql), keyed by (token, key). An answer is written in the
  * transaction of the write it answers, so the two are durable together or not at all; it is
  * replayed for STORE_IDEMPOTENCY_TTL seconds and deleted after, in bounded batches, by the
- * writer in the background (store.c).
+ * writer in the background (store_tx_idem_cleanup, its hook).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +117,13 @@ int store_tx_idem_put(struct store_tx *tx, const char *token, const char *key,
 	return db_changes(st) ? RC_OK : RC_CONFLICT;
 }
 
-/* Deletes one batch; runs on the writer's connection inside a job. */
-int store_tx_idem_expire(struct store_tx *tx, int64_t now, int limit, int *deleted)
+/* The writer's background clean-up deletes at most this many answers at a time (one short
+ * transaction). */
+#define IDEM_CLEANUP_BATCH 500
+
+/* Deletes at most limit answers made before now - STORE_IDEMPOTENCY_TTL; runs on the
+ * writer's connection inside a job. */
+static int idem_expire(struct store_tx *tx, int64_t now, int limit, int *deleted)
 {
 	struct db_stmt *st;
 	enum rc rc;
@@ -146,7 +151,7 @@ static int expire_job(struct store_tx *tx, void *arg)
 {
 	struct expire_job *j = arg;
 
-	return store_tx_idem_expire(tx, j->now, j->limit, &j->deleted);
+	return idem_expire(tx, j->now, j->limit, &j->deleted);
 }
 
 int store_idem_expire(struct store *s, int64_t now, int limit, int *deleted)
@@ -155,5 +160,14 @@ int store_idem_expire(struct store *s, int64_t now, int limit, int *deleted)
 	int rc = store_write(s, expire_job, &j);
 
 	*deleted = j.deleted;
+	return rc;
+}
+
+int store_tx_idem_cleanup(struct store_tx *tx, int *more)
+{
+	int deleted = 0, rc;
+
+	rc = idem_expire(tx, tx->now_unix, IDEM_CLEANUP_BATCH, &deleted);
+	*more = !rc && deleted == IDEM_CLEANUP_BATCH;
 	return rc;
 }

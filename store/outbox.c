@@ -1,21 +1,16 @@
 /*
- * outbox.c: webhook subscriptions, events and their deliveries (the outbox of store.h).
+ * outbox.c: webhook events and their deliveries (the outbox of store.h), and the wake-up of
+ * the dispatcher. The subscriptions are webhooks.c's.
  *
  * An event and one delivery row per matching subscription are written inside the job that
  * writes the revision, so they commit, or vanish, with it. The dispatcher reads what is due
  * (only the oldest pending delivery of each subscription, so that an endpoint gets its events
  * in order) and records each attempt through a job. Nothing here sends anything or knows
- * HTTP; it never sleeps except in store_outbox_wait().
- *
- * A disabled subscription is paused: its deliveries are still written, as "pending" rows that
- * the dispatcher skips (reads show them as "paused"), and are sent in order once it is active
- * again; those older than the pause window expire (store_tx_deliveries_expire, and at resume).
- * "paused" is therefore never stored: it is the pending status seen through a disabled
- * subscription, so that pausing and resuming touch one row, not the whole queue.
+ * HTTP; it never sleeps except in store_outbox_wait(). A pending delivery of a paused
+ * (disabled) subscription waits, and reads show it as "paused" (webhooks.c says why).
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,32 +21,11 @@
  * Rows
  */
 
-#define WEBHOOK_COLS \
-	"w.id, w.url, w.events_json, w.roles_json, w.description, w.secret, w.status, " \
-	"w.created_at, w.updated_at, w.disabled_reason"
-
 /* Needs the delivery's subscription as w: a pending delivery of a disabled one is paused. */
 #define DELIVERY_COLS \
 	"d.id, d.webhook_id, d.event_id, e.type, " \
 	"CASE WHEN d.status = 'pending' AND w.status = 'disabled' THEN 'paused' ELSE d.status END, " \
 	"d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, d.updated_at"
-
-void store_webhook_release(struct store_webhook *w)
-{
-	if (!w)
-		return;
-	free(w->id);
-	free(w->url);
-	free(w->events_json);
-	free(w->roles_json);
-	free(w->description);
-	free(w->secret);
-	free(w->status);
-	free(w->disabled_reason);
-	free(w->created_at);
-	free(w->updated_at);
-	memset(w, 0, sizeof(*w));
-}
 
 void store_delivery_release(struct store_delivery *d)
 {
@@ -69,23 +43,6 @@ void store_delivery_release(struct store_delivery *d)
 	free(d->url);
 	free(d->secret);
 	memset(d, 0, sizeof(*d));
-}
-
-/* Fills w from a row of WEBHOOK_COLS starting at column 0. */
-static enum rc webhook_from_row(struct db_stmt *st, struct store_webhook *w)
-{
-	memset(w, 0, sizeof(*w));
-	if (db_col_strdup(st, 0, &w->id) || db_col_strdup(st, 1, &w->url) ||
-	    db_col_strdup(st, 2, &w->events_json) || db_col_strdup(st, 3, &w->roles_json) ||
-	    db_col_strdup(st, 4, &w->description) || db_col_strdup(st, 5, &w->secret) ||
-	    db_col_strdup(st, 6, &w->status) || db_col_strdup(st, 7, &w->created_at) ||
-	    db_col_strdup(st, 8, &w->updated_at) || db_col_strdup(st, 9, &w->disabled_reason) ||
-	    !w->id || !w->url || !w->events_json || !w->secret || !w->status || !w->created_at ||
-	    !w->updated_at) {
-		store_webhook_release(w);
-		return RC_NOMEM;
-	}
-	return RC_OK;
 }
 
 /* Fills d from a row of DELIVERY_COLS, plus payload, url and secret after them if extras. */
@@ -122,293 +79,6 @@ static enum rc delivery_from_row(struct db_stmt *st, struct store_delivery *d, i
 oom:
 	store_delivery_release(d);
 	return RC_NOMEM;
-}
-
-/* ---------------------------------------------------------------------------------------
- * Subscriptions
- */
-
-int store_tx_webhook_create(struct store_tx *tx, const struct store_webhook *w)
-{
-	struct db_stmt *st;
-	enum rc rc;
-
-	rc = db_prepare(tx->conn->dc, "INSERT INTO webhooks (id, url, events_json, roles_json, "
-				      "description, secret, status, created_at, updated_at) "
-				      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)", &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, w->id);
-	db_bind_text(st, 2, w->url);
-	db_bind_text(st, 3, w->events_json);
-	db_bind_text(st, 4, w->roles_json);
-	db_bind_text(st, 5, w->description);
-	db_bind_text(st, 6, w->secret);
-	db_bind_text(st, 7, w->status ? w->status : "active");
-	db_bind_text(st, 8, w->created_at ? w->created_at : tx->now);
-	rc = db_exec(st);
-	if (!rc)
-		tx->changed = 1;
-	return rc;
-}
-
-/* Expires the pending deliveries created before cutoff of subscription id (being resumed),
- * or with id NULL of every disabled one; *n gets how many (may be NULL). */
-static enum rc expire_pending(struct store_tx *tx, const char *id, int64_t cutoff, int *n)
-{
-	char iso[CLOCK_ISO_LEN], why[96];
-	struct db_stmt *st;
-	int64_t days;
-	enum rc rc;
-
-	/* created_at is RFC 3339 UTC to the second: its text order is its time order. */
-	clock_iso((time_t)cutoff, iso);
-	days = store_webhook_pause(tx->s) / 86400;
-	snprintf(why, sizeof(why), "expired: its subscription was paused for more than %lld day%s",
-		 (long long)days, days == 1 ? "" : "s");
-	/* Two texts, so that each keeps its own plan; only the first has $4 (the subscription).
-	 * No text skips a number: PostgreSQL cannot type a parameter the SQL never uses. */
-	if (id)
-		rc = db_prepare(tx->conn->dc,
-				"UPDATE deliveries SET status = 'expired', next_attempt_at = NULL, "
-				"last_error = $2, updated_at = $3 WHERE webhook_id = $4 AND "
-				"status = 'pending' AND created_at < $1", &st);
-	else
-		rc = db_prepare(tx->conn->dc,
-				"UPDATE deliveries SET status = 'expired', next_attempt_at = NULL, "
-				"last_error = $2, updated_at = $3 WHERE status = 'pending' AND "
-				"created_at < $1 AND webhook_id IN "
-				"(SELECT id FROM webhooks WHERE status = 'disabled')", &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, iso);
-	db_bind_text(st, 2, why);
-	db_bind_text(st, 3, tx->now);
-	if (id)
-		db_bind_text(st, 4, id);
-	rc = db_exec(st);
-	if (rc)
-		return rc;
-	if (db_changes(st) > 0)
-		tx->changed = 1;
-	if (n)
-		*n = (int)db_changes(st);
-	return RC_OK;
-}
-
-int store_tx_deliveries_expire(struct store_tx *tx, int64_t cutoff, int *n)
-{
-	return expire_pending(tx, NULL, cutoff, n);
-}
-
-/* A paused subscription is active again: what waited longer than the pause window expires,
- * the rest is due now, in order. In the job that resumes it, so no attempt comes between. */
-static enum rc webhook_resume(struct store_tx *tx, const char *id)
-{
-	struct db_stmt *st;
-	enum rc rc;
-
-	rc = expire_pending(tx, id, tx->now_unix - store_webhook_pause(tx->s), NULL);
-	if (rc)
-		return rc;
-	/* A head that was waiting for a retry when the pause began is due now too. */
-	rc = db_prepare(tx->conn->dc, "UPDATE deliveries SET next_attempt_at = $2 WHERE "
-				      "webhook_id = $1 AND status = 'pending' AND next_attempt_at > $2",
-			&st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, id);
-	db_bind_int64(st, 2, tx->now_unix);
-	rc = db_exec(st);
-	if (!rc)
-		tx->events_added = 1; /* wake the dispatcher after commit */
-	return rc;
-}
-
-/* The text of column 0 is "disabled". */
-static enum rc status_row(void *ctx, struct db_stmt *st)
-{
-	const char *t = db_col_text(st, 0, NULL);
-
-	*(int *)ctx = t && !strcmp(t, "disabled");
-	return RC_OK;
-}
-
-/*
- * NULL fields are kept. Because NULL means "keep", two values stand for clearing: roles_json
- * "null" (the JSON null) makes the subscription cover every role again, and an empty
- * description removes the description.
- */
-int store_tx_webhook_update(struct store_tx *tx, const struct store_webhook *w)
-{
-	struct db_conn *c = tx->conn->dc;
-	struct db_stmt *st;
-	int was_disabled = 0;
-	enum rc rc;
-
-	/* Only a change of status moves disabled_reason, and only a resume touches the queue. */
-	rc = db_prepare(c, "SELECT status FROM webhooks WHERE id = $1", &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, w->id);
-	rc = db_one(st, status_row, &was_disabled);
-	if (rc)
-		return rc;
-	rc = db_prepare(c, "UPDATE webhooks SET url = coalesce($2, url), "
-			   "events_json = coalesce($3, events_json), "
-			   "roles_json = CASE WHEN CAST($4 AS TEXT) IS NULL THEN roles_json "
-			   "WHEN $4 = 'null' THEN NULL ELSE $4 END, "
-			   "description = CASE WHEN CAST($5 AS TEXT) IS NULL THEN description "
-			   "ELSE nullif($5, '') END, "
-			   "disabled_reason = CASE WHEN $6 = 'active' THEN NULL "
-			   "WHEN $6 = 'disabled' AND status = 'active' THEN $8 ELSE disabled_reason END, "
-			   "status = coalesce($6, status), updated_at = $7 WHERE id = $1", &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, w->id);
-	db_bind_text(st, 2, w->url);
-	db_bind_text(st, 3, w->events_json);
-	db_bind_text(st, 4, w->roles_json);
-	db_bind_text(st, 5, w->description);
-	db_bind_text(st, 6, w->status);
-	db_bind_text(st, 7, tx->now);
-	db_bind_text(st, 8, STORE_DISABLED_REQUESTED);
-	rc = db_exec(st);
-	if (rc)
-		return rc;
-	tx->changed = 1;
-	if (was_disabled && w->status && !strcmp(w->status, "active"))
-		return webhook_resume(tx, w->id);
-	return RC_OK;
-}
-
-/* Runs sql with the text $1 bound to id; *changes gets the rows it changed (may be NULL). */
-static enum rc exec_id(struct db_conn *c, const char *sql, const char *id, int64_t *changes)
-{
-	struct db_stmt *st;
-	enum rc rc;
-
-	rc = db_prepare(c, sql, &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, id);
-	rc = db_exec(st);
-	if (!rc && changes)
-		*changes = db_changes(st);
-	return rc;
-}
-
-int store_tx_webhook_delete(struct store_tx *tx, const char *id)
-{
-	struct db_conn *c = tx->conn->dc;
-	int64_t n = 0;
-	enum rc rc;
-
-	rc = exec_id(c, "DELETE FROM webhooks WHERE id = $1", id, &n);
-	if (rc)
-		return rc;
-	if (n == 0)
-		return RC_NOTFOUND;
-	rc = exec_id(c, "DELETE FROM delivery_attempts WHERE delivery_id IN "
-			"(SELECT id FROM deliveries WHERE webhook_id = $1)", id, NULL);
-	if (!rc)
-		rc = exec_id(c, "DELETE FROM deliveries WHERE webhook_id = $1", id, NULL);
-	if (rc)
-		return rc;
-	tx->changed = 1;
-	return RC_OK;
-}
-
-static enum rc webhook_row(void *ctx, struct db_stmt *st)
-{
-	return webhook_from_row(st, ctx);
-}
-
-/* One webhook by id on connection c. */
-static enum rc webhook_get(struct store_conn *c, const char *id, struct store_webhook *out)
-{
-	struct db_stmt *st;
-	enum rc rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!c)
-		return RC_IO;
-	rc = db_prepare(c->dc, "SELECT " WEBHOOK_COLS " FROM webhooks w WHERE w.id = $1", &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, id);
-	return db_one(st, webhook_row, out);
-}
-
-int store_webhook_get(struct store *s, const char *id, struct store_webhook *out)
-{
-	return webhook_get(store_reader(s), id, out);
-}
-
-int store_tx_webhook_get(struct store_tx *tx, const char *id, struct store_webhook *out)
-{
-	return webhook_get(tx->conn, id, out);
-}
-
-/* A SELECT count(*) statement with at most one text parameter ($1): its first column. */
-static enum rc count_rows(struct db_conn *c, const char *sql, const char *param, int *out)
-{
-	struct db_stmt *st;
-	int64_t n = 0;
-	enum rc rc;
-
-	rc = db_prepare(c, sql, &st);
-	if (rc)
-		return rc;
-	if (param)
-		db_bind_text(st, 1, param);
-	rc = db_one_int64(st, &n);
-	if (!rc)
-		*out = (int)n;
-	return rc;
-}
-
-struct webhook_rows {
-	int (*row)(void *ctx, const struct store_webhook *w);
-	void *ctx;
-};
-
-/* A row function's non-zero answer fails the list (as it always has here). */
-static enum rc webhook_list_row(void *ctx, struct db_stmt *st)
-{
-	struct webhook_rows *r = ctx;
-	struct store_webhook w;
-	enum rc rc;
-
-	rc = webhook_from_row(st, &w);
-	if (rc)
-		return rc;
-	rc = (enum rc)r->row(r->ctx, &w);
-	store_webhook_release(&w);
-	return rc;
-}
-
-int store_webhooks_list(struct store *s, int limit, int offset,
-			int (*row)(void *ctx, const struct store_webhook *w), void *ctx, int *total)
-{
-	struct store_conn *c = store_reader(s);
-	struct webhook_rows r = { row, ctx };
-	struct db_stmt *st;
-	enum rc rc;
-
-	if (!c)
-		return RC_IO;
-	rc = count_rows(c->dc, "SELECT COUNT(*) FROM webhooks", NULL, total);
-	if (rc)
-		return rc;
-	/* SQLite-only: rowid orders subscriptions created in the same second. */
-	rc = db_prepare(c->dc, "SELECT " WEBHOOK_COLS " FROM webhooks w "
-			       "ORDER BY w.created_at, w.rowid LIMIT $1 OFFSET $2", &st);
-	if (rc)
-		return rc;
-	db_bind_int64(st, 1, limit);
-	db_bind_int64(st, 2, offset);
-	return db_each(st, webhook_list_row, &r);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -522,14 +192,19 @@ int store_deliveries_list(struct store *s, const char *webhook_id, int limit, in
 	struct store_conn *c = store_reader(s);
 	struct delivery_rows r = { 0, row, ctx };
 	struct db_stmt *st;
+	int64_t n = 0;
 	enum rc rc;
 
 	if (!c)
 		return RC_IO;
-	rc = count_rows(c->dc, "SELECT COUNT(*) FROM deliveries WHERE webhook_id = $1", webhook_id,
-			total);
+	rc = db_prepare(c->dc, "SELECT COUNT(*) FROM deliveries WHERE webhook_id = $1", &st);
 	if (rc)
 		return rc;
+	db_bind_text(st, 1, webhook_id);
+	rc = db_one_int64(st, &n);
+	if (rc)
+		return rc;
+	*total = (int)n;
 	rc = db_prepare(c->dc, "SELECT " DELIVERY_COLS " FROM deliveries d "
 			       "JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id "
 			       "WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2 OFFSET $3", &st);
@@ -776,6 +451,15 @@ out:
 	return rc;
 }
 
+/* Column 0, the status of the delivery's subscription, is "disabled": it is paused. */
+static enum rc paused_row(void *ctx, struct db_stmt *st)
+{
+	const char *t = db_col_text(st, 0, NULL);
+
+	*(int *)ctx = t && !strcmp(t, "disabled");
+	return RC_OK;
+}
+
 int store_tx_delivery_redeliver(struct store_tx *tx, const char *webhook_id, int64_t delivery_id,
 				int64_t *new_id)
 {
@@ -790,7 +474,7 @@ int store_tx_delivery_redeliver(struct store_tx *tx, const char *webhook_id, int
 		return rc;
 	db_bind_text(st, 1, webhook_id);
 	db_bind_int64(st, 2, delivery_id);
-	rc = db_one(st, status_row, &disabled);
+	rc = db_one(st, paused_row, &disabled);
 	if (rc)
 		return rc;
 	/* Sending again is asked for now: a paused subscription sends nothing until resumed. */
@@ -818,27 +502,66 @@ int store_tx_delivery_redeliver(struct store_tx *tx, const char *webhook_id, int
  * Waking the dispatcher
  */
 
+/* The outbox's own state, created by store_open. */
+struct outbox {
+	pthread_mutex_t mu;   /* guards kicked */
+	pthread_cond_t cond;  /* on CLOCK_MONOTONIC, so that store_outbox_wait's deadline is one */
+	int kicked;           /* set by store_outbox_kick, taken by store_outbox_wait */
+	/* How long a paused subscription's deliveries are kept for it; set before the
+	 * dispatcher starts, read-only after. */
+	int64_t pause_s;
+};
+
+struct outbox *outbox_new(void)
+{
+	struct outbox *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	pthread_mutex_init(&o->mu, NULL);
+	store_cond_init_monotonic(&o->cond);
+	o->pause_s = STORE_WEBHOOK_PAUSE_DEFAULT;
+	return o;
+}
+
+void outbox_free(struct outbox *o)
+{
+	if (!o)
+		return;
+	pthread_mutex_destroy(&o->mu);
+	pthread_cond_destroy(&o->cond);
+	free(o);
+}
+
+void store_webhook_pause_set(struct store *s, int64_t seconds)
+{
+	s->outbox->pause_s = seconds > 0 ? seconds : STORE_WEBHOOK_PAUSE_DEFAULT;
+}
+
+int64_t outbox_pause(const struct outbox *o)
+{
+	return o->pause_s;
+}
+
+/* Also the writer's hook after a commit that added events (writer_hooks.events_committed). */
 void store_outbox_kick(struct store *s)
 {
-	pthread_mutex_t *mu = store_outbox_mutex(s);
+	struct outbox *o = s->outbox;
 
-	pthread_mutex_lock(mu);
-	*store_outbox_flag(s) = 1;
-	pthread_cond_broadcast(store_outbox_cond(s));
-	pthread_mutex_unlock(mu);
+	pthread_mutex_lock(&o->mu);
+	o->kicked = 1;
+	pthread_cond_broadcast(&o->cond);
+	pthread_mutex_unlock(&o->mu);
 }
 
 int store_outbox_wait(struct store *s, int timeout_ms)
 {
-	pthread_mutex_t *mu = store_outbox_mutex(s);
-	int *flag = store_outbox_flag(s);
+	struct outbox *o = s->outbox;
 	struct timespec deadline;
 	int woken, err = 0;
 
 	if (timeout_ms < 0)
 		timeout_ms = 0;
-	/* store.c creates the condition variable on CLOCK_MONOTONIC, so that a change of the
-	 * wall clock neither stretches nor cuts the wait. */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
 	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
@@ -846,12 +569,12 @@ int store_outbox_wait(struct store *s, int timeout_ms)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
-	pthread_mutex_lock(mu);
-	while (!*flag && err != ETIMEDOUT)
-		err = pthread_cond_timedwait(store_outbox_cond(s), mu, &deadline);
-	woken = *flag;
-	*flag = 0;
-	pthread_mutex_unlock(mu);
+	pthread_mutex_lock(&o->mu);
+	while (!o->kicked && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&o->cond, &o->mu, &deadline);
+	woken = o->kicked;
+	o->kicked = 0;
+	pthread_mutex_unlock(&o->mu);
 	return woken ? 1 : 0;
 }
 

@@ -271,7 +271,7 @@ int store_roles_list(struct store *s, const struct store_role_query *q,
 {
 	struct store_conn *c = store_reader(s);
 
-	return c ? catalog_list(store_catalog(s), c, q, row, ctx, total) : RC_IO;
+	return c ? catalog_list(s->cat, c, q, row, ctx, total) : RC_IO;
 }
 
 int store_roles_near(struct store *s, const char *slug, int limit,
@@ -279,7 +279,7 @@ int store_roles_near(struct store *s, const char *slug, int limit,
 {
 	struct store_conn *c = store_reader(s);
 
-	return c ? catalog_near(store_catalog(s), c, slug, limit, row, ctx) : RC_IO;
+	return c ? catalog_near(s->cat, c, slug, limit, row, ctx) : RC_IO;
 }
 
 int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_role *r), void *ctx)

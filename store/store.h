@@ -479,4 +479,43 @@ void store_stats(struct store *s, struct store_stats *out);
 /* Runs PRAGMA integrity_check; 0 when it answers ok. */
 int store_integrity_check(struct store *s, char *err, size_t errlen);
 
+/* ---------------------------------------------------------------------------------------
+ * The database file as a whole (restore.c), for the operator's commands, with no store of it
+ * open in this process. Messages go to err without a prefix.
+ */
+
+/*
+ * Takes, on the database file db and its -shm file (either may be absent), the file locks
+ * that every connection to the database holds while it is open: while they are held, no
+ * other process has the database open, and one that opens it meanwhile finds it locked.
+ * RC_BUSY when another process has it open (the message names the process when it can be
+ * told), RC_IO when a file cannot be opened. Release with store_file_unlock.
+ */
+struct store_file_lock {
+	int db_fd;  /* -1: none */
+	int shm_fd; /* -1: none */
+};
+__attribute__((warn_unused_result)) enum rc store_file_lock(const char *db,
+							     struct store_file_lock *l,
+							     char *err, size_t errlen);
+/* Drops the locks (a lock of { -1, -1 } holds none). */
+void store_file_unlock(struct store_file_lock *l);
+
+/* What a restore put in place. */
+struct store_restored {
+	int version; /* its schema version, after the migrations */
+	int roles;   /* roles ever created, archived ones included; -1 when not counted */
+};
+/*
+ * Replaces the database at db by the backup at backup (made by store_backup), refusing with
+ * a message, and nothing changed, when the backup is not an aijri database whole in one
+ * file, when its schema is newer than this binary knows (RC_TOONEW), when db is in use
+ * (RC_BUSY, as store_file_lock), or when the backup fails the integrity check. The backup is
+ * never written to: a copy of it beside db is migrated and checked, then renamed over db
+ * (durably, with db's owner and mode), and what the old database left beside it goes.
+ */
+__attribute__((warn_unused_result)) enum rc store_restore(const char *backup, const char *db,
+							   struct store_restored *out,
+							   char *err, size_t errlen);
+
 #endif

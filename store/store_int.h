@@ -1,29 +1,68 @@
 /*
- * store_int.h: what the store's own files share (store.c: connections, the writer thread,
- * migrations, operations; roles.c, tokens.c, outbox.c, idempotency.c, history.c, catalog.c:
- * their rows), all on the database layer (db.h).
+ * store_int.h: what the store's own files share, all on the database layer (db.h).
  * Nothing outside store/ includes this.
+ *
+ * The files call each other one way, from the top down:
+ *
+ *   store.c        opening and closing (it builds struct store and wires its parts),
+ *                  migrations, operations
+ *   roles.c tokens.c webhooks.c outbox.c idempotency.c history.c
+ *                  the rows, each file its tables (webhooks.c asks outbox.c for the
+ *                  pause window)
+ *   writer.c       the writer thread: the job queue, group commit, the background clean-up
+ *   readers.c      one read connection per reading thread
+ *   catalog.c checkpoint.c db*.c
+ *
+ * The writer runs the clean-up of idempotency.c and wakes the outbox of outbox.c through
+ * struct writer_hooks, given by store_open, so that it names no file of rows.
  */
 #ifndef STORE_STORE_INT_H
 #define STORE_STORE_INT_H
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "store/db.h"
 #include "store/db_bridge.h"
 #include "store/store.h"
 #include "util/clock.h"
 
-/* One connection of the database layer (db.h), used by one thread only. */
+/* On the calls whose failure must be handled. */
+#define STORE_WARN __attribute__((warn_unused_result))
+
+struct readers;
+struct writer;
+struct catalog;
+struct outbox;
+struct checkpointer;
+
+/*
+ * The store: one object of each part, each part's fields its own file's (opaque to the
+ * others). store_open (store.c) fills every field before the writer thread starts; none
+ * changes after, until store_free.
+ */
+struct store {
+	char *path;
+	struct db *db;               /* the database layer: every connection comes from it */
+	int version;                 /* the schema version, as the migrations left it */
+	struct readers *readers;     /* readers.c */
+	struct writer *writer;       /* writer.c */
+	struct catalog *cat;         /* catalog.c: the role lists from memory */
+	struct outbox *outbox;       /* outbox.c: the dispatcher's wake-up, the pause window */
+	struct checkpointer *ckpt;   /* checkpoint.c */
+};
+
+/* One connection of the database layer (db.h), used by one thread only: the writer's
+ * (writer.c closes it) or a reading thread's (the layer's, closed by db_readers_close). */
 struct store_conn {
 	struct db_conn *dc;
-	int owns_dc;     /* the writer's: closed with it (a reader's is the layer's, per thread) */
 };
 
 /* The job's view of the write transaction. */
 struct store_tx {
 	struct store *s;
+	struct writer *writer;           /* the writer running the job (writer.c's) */
 	struct store_conn *conn;         /* the writer's connection */
 	char now[CLOCK_ISO_LEN];         /* one time for the whole job */
 	int64_t now_unix;
@@ -31,25 +70,72 @@ struct store_tx {
 	int changed;                     /* set by any tx write: run the on-commit hook */
 };
 
+/* A condition variable on CLOCK_MONOTONIC, for pthread_cond_timedwait: a change of the wall
+ * clock neither stretches nor cuts a wait. */
+static inline int store_cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	int rc;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * readers.c: the read connections
+ */
+
+/* The list of the reading threads' connections. RC_NOMEM, or RC_IO when no thread key is
+ * left. */
+STORE_WARN enum rc readers_new(struct readers **out);
+/* Closes the connections of the threads still alive; no thread may read any more. NULL ok. */
+void readers_free(struct readers *r);
 /* This thread's read-only connection to s (opened on first use). NULL on failure. */
 struct store_conn *store_reader(struct store *s);
 
-/* The outbox wake-up that store_outbox_kick/store_outbox_wait (outbox.c) are built on: a
- * mutex, a condition variable (its clock is CLOCK_MONOTONIC, for pthread_cond_timedwait) and
- * a flag, all fields of struct store, initialised by store_open. The writer calls
- * store_outbox_kick after a commit in which a job set tx->events_added. */
-pthread_mutex_t *store_outbox_mutex(struct store *s);
+/* ---------------------------------------------------------------------------------------
+ * writer.c: the writer thread
+ */
+
+/* What the writer runs besides the queued jobs; both required. */
+struct writer_hooks {
+	/* After a commit in which a job added events (tx->events_added). */
+	void (*events_committed)(struct store *s);
+	/* The background clean-up, run as a short job of its own when due; it sets *more when
+	 * it did a full batch, so that the next one comes soon. */
+	int (*cleanup)(struct store_tx *tx, int *more);
+};
+
+/*
+ * Starts the writer thread of s on dc, a write connection with the schema up to date, which
+ * it takes over whatever happens (closed by writer_free, or here on failure). Sets the WAL's
+ * size limit and the WAL hook of dc (for s->ckpt, started before). On failure a message in
+ * err.
+ */
+STORE_WARN enum rc writer_start(struct store *s, struct db_conn *dc,
+				 const struct writer_hooks *hooks, struct writer **out, char *err,
+				 size_t errlen);
+/* Stops the thread after the jobs queued so far; writes are refused from then on. NULL ok. */
+void writer_stop(struct writer *w);
+/* Closes the write connection (its close checkpoints the WAL into the file: it goes after the
+ * readers) and frees w, stopped before. NULL ok. */
+void writer_free(struct writer *w);
 /* Records, inside a job, that the job wrote role id (its list columns or aliases): after the
  * batch commits, the catalog reads it again. */
 void store_tx_role_touched(struct store_tx *tx, int64_t id);
 
-/* The catalog (catalog.c): the role lists from memory. Past this many touched roles (in one
- * batch, or between two list calls), reading everything again is cheaper than patching. */
+/* ---------------------------------------------------------------------------------------
+ * catalog.c: the role lists from memory
+ */
+
+/* Past this many touched roles (in one batch, or between two list calls), reading everything
+ * again is cheaper than patching. */
 #define CATALOG_MAX_DIRTY 4096
 
-struct catalog;
 struct catalog *catalog_new(void);
-struct catalog *store_catalog(struct store *s);
 void catalog_free(struct catalog *cat);
 /* After a commit: these roles changed (or, with all set, any may have). */
 void catalog_touched(struct catalog *cat, const int64_t *ids, size_t n, int all);
@@ -73,15 +159,31 @@ size_t catalog_lookup_count(struct catalog_lookup *lk);
 void catalog_lookup_names(struct catalog_lookup *lk, long index, const char **slug,
 			  const char **title);
 void catalog_lookup_end(struct catalog_lookup *lk);
-/* history.c: registers aijri_history_entry(), the packing of a score history row, on a
- * connection that writes the history (the writer's: migrations and revisions use it). */
-int store_history_register(void *sqlite_handle);
-/* idempotency.c: deletes at most limit answers made before now - STORE_IDEMPOTENCY_TTL. */
-int store_tx_idem_expire(struct store_tx *tx, int64_t now, int limit, int *deleted);
-pthread_cond_t *store_outbox_cond(struct store *s);
 
-/* The WAL checkpointer (checkpoint.c): a thread and a connection of its own. */
-struct checkpointer;
+/* ---------------------------------------------------------------------------------------
+ * The files of rows: what the other store files need of them
+ */
+
+/* outbox.c: the dispatcher's wake-up (store_outbox_kick, store_outbox_wait) and the pause
+ * window of the subscriptions (store_webhook_pause_set). NULL when out of memory. */
+struct outbox *outbox_new(void);
+void outbox_free(struct outbox *o);
+/* The pause window in seconds (webhooks.c expires what waited longer). */
+int64_t outbox_pause(const struct outbox *o);
+
+/* history.c: registers aijri_history_entry(), the packing of a score history row, on c, a
+ * connection that writes the history (the writer's: migrations and revisions use it). On
+ * failure the engine's message in err. */
+STORE_WARN enum rc store_history_register(struct db_conn *c, char *err, size_t errlen);
+
+/* idempotency.c: the writer's background clean-up (writer_hooks.cleanup): deletes one batch
+ * of expired answers. */
+int store_tx_idem_cleanup(struct store_tx *tx, int *more);
+
+/* ---------------------------------------------------------------------------------------
+ * checkpoint.c: the WAL checkpointer, a thread and a connection of its own
+ */
+
 /* Starts it on the database at path (WAL mode already set). NULL on failure. */
 struct checkpointer *checkpointer_start(const char *path);
 /* Stops the thread and frees it. NULL ok. */
@@ -94,8 +196,5 @@ void checkpointer_batch_begin(struct checkpointer *c);
 void checkpointer_batch_end(struct checkpointer *c);
 /* Fills the file sizes and checkpoint figures of out. */
 void checkpointer_stats(struct checkpointer *c, struct store_stats *out);
-/* The pause window in seconds (store_webhook_pause_set). */
-int64_t store_webhook_pause(struct store *s);
-int *store_outbox_flag(struct store *s);
 
 #endif
