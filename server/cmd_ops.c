@@ -8,8 +8,8 @@
  *
  * What this file must never do: leave a half-written file where the operator asked for one
  * (every output is written beside its target and renamed into place), or touch a database
- * another process has open (restore and import take SQLite's own file locks first, so a
- * running server and these commands cannot both hold the file).
+ * another process has open (restore and import take the database file's locks first,
+ * store_file_lock, so a running server and these commands cannot both hold the file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,94 +91,6 @@ static int temp_beside(const char *target, const char *tag, char *out, size_t ou
 		return -1;
 	}
 	return mkstemp(out);
-}
-
-/* ---------------------------------------------------------------------------------------
- * Is the database in use?
- *
- * A connection to a WAL database holds, for as long as it is open, a POSIX read lock on the
- * SQLite lock bytes of the database file and on the "DMS" byte of its -shm file (measured:
- * bytes 1073741826+510 of the .db and byte 128 of the .db-shm, for the whole life of an idle
- * connection). Taking a write lock on both whole files therefore succeeds only when no other
- * process has the database open, and while we hold it a server that starts gets SQLITE_BUSY
- * instead of reading a file that is being replaced. These are the same lock family SQLite
- * uses (fcntl, per process), which is why they see each other.
- */
-
-struct db_lock {
-	int db_fd;
-	int shm_fd;
-};
-
-static void db_unlock(struct db_lock *l)
-{
-	/* Closing the descriptors drops the locks. */
-	if (l->db_fd >= 0)
-		close(l->db_fd);
-	if (l->shm_fd >= 0)
-		close(l->shm_fd);
-	l->db_fd = l->shm_fd = -1;
-}
-
-/* Takes the write lock on an open file; returns 0, or the pid holding a conflicting lock
- * (-1 when it cannot be told). */
-static int lock_whole(int fd)
-{
-	struct flock fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) == 0)
-		return 0;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid > 0)
-		return fl.l_pid;
-	return -1;
-}
-
-/* Locks db and db-shm (either may be absent). Returns 0; 1 with a message when in use or
- * unreadable. */
-static int db_lock(const char *what, const char *db, struct db_lock *l)
-{
-	char shm[PATH_LEN];
-	int pid = 0, ret = 1;
-
-	l->db_fd = l->shm_fd = -1;
-	if (path_join(shm, sizeof(shm), db, "-shm")) {
-		fprintf(stderr, "aijri: %s: %s: path too long\n", what, db);
-		return 1;
-	}
-	l->db_fd = open(db, O_RDWR | O_CLOEXEC);
-	if (l->db_fd < 0 && errno != ENOENT) {
-		fprintf(stderr, "aijri: %s: %s: %s\n", what, db, strerror(errno));
-		goto out;
-	}
-	l->shm_fd = open(shm, O_RDWR | O_CLOEXEC);
-	if (l->shm_fd < 0 && errno != ENOENT) {
-		fprintf(stderr, "aijri: %s: %s: %s\n", what, shm, strerror(errno));
-		goto out;
-	}
-	if (l->db_fd >= 0)
-		pid = lock_whole(l->db_fd);
-	if (!pid && l->shm_fd >= 0)
-		pid = lock_whole(l->shm_fd);
-	if (pid) {
-		if (pid > 0)
-			fprintf(stderr, "aijri: %s: %s is in use by process %d (a running aijri serve?): "
-					"stop it first; nothing was changed\n", what, db, pid);
-		else
-			fprintf(stderr, "aijri: %s: %s is in use by another process: stop it first; "
-					"nothing was changed\n", what, db);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (ret)
-		db_unlock(l);
-	return ret;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -387,7 +299,7 @@ int cmd_import(int argc, char **argv)
 {
 	struct import_records recs = { NULL, NULL, 0, 0, "" };
 	struct scoring_errors errs;
-	struct db_lock lock = { -1, -1 };
+	struct store_file_lock lock = { -1, -1 };
 	struct store *s = NULL;
 	char db[PATH_LEN], err[512];
 	const char *name;
@@ -422,8 +334,10 @@ int cmd_import(int argc, char **argv)
 	/* A running server caches its answers and learns of writes only from its own commits: it
 	 * would keep serving lists without the imported roles. Import into a stopped database,
 	 * or POST the roles to the running server. */
-	if (db_lock("import", db, &lock))
+	if (store_file_lock(db, &lock, err, sizeof(err))) {
+		fprintf(stderr, "aijri: import: %s\n", err);
 		goto out;
+	}
 	rc = store_open(db, &s, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "aijri: import: %s\n", err);
@@ -443,7 +357,7 @@ int cmd_import(int argc, char **argv)
 	ret = 0;
 out:
 	store_free(s);
-	db_unlock(&lock);
+	store_file_unlock(&lock);
 	if (f && f != stdin)
 		fclose(f);
 	import_records_release(&recs);

@@ -1,11 +1,15 @@
 #!/bin/sh
 # tests/structure.sh: the rules of the tree's structure that the build alone does not show,
-# checked on the product's C code (server/ api/ store/ scoring/ util/ pages/):
+# checked on the product's C code (server/ api/ body/ revise/ store/ scoring/ util/ pages/):
 #   - only store/ includes a database library (sqlite3.h, libpq-fe.h);
 #   - only server/ includes libmicrohttpd (microhttpd.h);
 #   - inside store/, the database libraries are the database layer's (db_sqlite.c, db_pg*.c),
 #     but for the files still on SQLite's handle, listed below;
-#   - each call util/banned.h bans fails to compile, as the Makefile compiles the product.
+#   - the commands that work without a server (score, import and its line reader) include
+#     nothing from api/: they reach the body reader and the revision engine directly;
+#   - each call util/banned.h bans fails to compile, as the Makefile compiles the product;
+#   - no .c file over 800 lines, no function over 80, no files calling each other in a circle
+#     (tests/structure_limits.py, on the objects of the build in OBJDIR, default build/rel).
 # Prints "ok  ..." or "FAIL ..." per check and "RESULT passed=N failed=M".
 cd "$(dirname "$0")/.." || exit 2
 CC=${CC:-cc}
@@ -20,7 +24,7 @@ check() { # name, status (0 = holds), detail
 		failed=$((failed + 1))
 	fi
 }
-DIRS="server api store scoring util pages"
+DIRS="server api body revise store scoring util pages"
 
 found=$(grep -ln '#include <\(sqlite3\|libpq-fe\)\.h>' $(for d in $DIRS; do echo $d/*.c $d/*.h; done) 2>/dev/null |
 	grep -v '^store/')
@@ -40,6 +44,9 @@ check "in store/, no SQLite call outside the engine and the three listed files" 
 found=$(grep -ln '#include <microhttpd\.h>' $(for d in $DIRS; do echo $d/*.c $d/*.h; done) 2>/dev/null |
 	grep -v '^server/')
 check "only server/ includes libmicrohttpd" "$([ -z "$found" ]; echo $?)" "$found"
+
+found=$(grep -ln '#include "api/' server/cmd_score.c server/cmd_ops.c server/import_lines.c)
+check "aijri score, import and restore include nothing from api/" "$([ -z "$found" ]; echo $?)" "$found"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -76,5 +83,18 @@ C
 	fi
 	check "$name fails the build" "$st" "$(head -n 3 "$tmp/err")"
 done
+# The limits of size and shape, read from the sources and the build's objects.
+objdir=${OBJDIR:-build/rel}
+python3 tests/structure_limits.py "$objdir" >"$tmp/limits" 2>&1
+st=$?
+grep -v '^RESULT ' "$tmp/limits"
+p=$(sed -n 's/^RESULT passed=\([0-9]*\) failed=\([0-9]*\)$/\1/p' "$tmp/limits")
+f=$(sed -n 's/^RESULT passed=\([0-9]*\) failed=\([0-9]*\)$/\2/p' "$tmp/limits")
+if [ -z "$p" ]; then
+	check "tests/structure_limits.py ran" 1 "exit $st: $(tail -n 3 "$tmp/limits")"
+else
+	passed=$((passed + p))
+	failed=$((failed + f))
+fi
 echo "RESULT passed=$passed failed=$failed"
 [ "$failed" -eq 0 ]
