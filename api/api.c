@@ -345,16 +345,16 @@ static void allow_list(const char *path, struct buf *allow)
 		if (!route_match(routes[i].pattern, path, NULL))
 			continue;
 		if (allow->len)
-			buf_adds(allow, ", ");
-		buf_adds(allow, routes[i].method);
+			buf_puts(allow, ", ");
+		buf_puts(allow, routes[i].method);
 		if (!strcmp(routes[i].method, "GET")) {
 			get = 1;
-			buf_adds(allow, ", HEAD");
+			buf_puts(allow, ", HEAD");
 		}
 	}
 	(void)get;
 	if (allow->len)
-		buf_adds(allow, ", OPTIONS");
+		buf_puts(allow, ", OPTIONS");
 }
 
 /* Which representation of a resource a request asks for: one component of its cache key, so
@@ -550,13 +550,18 @@ int api_handle(struct api_request *rq, struct api_response *rs)
 		struct buf allow = BUF_INIT(512);
 
 		allow_list(rq->path, &allow);
-		if (allow.len) {
+		if (buf_err(&allow)) {
+			api_problem_rc(rs, RC_NOMEM, NULL);
+		} else if (allow.len) {
 			struct buf detail = BUF_INIT(640);
 
 			rq->route = route_unmatched;
-			buf_addf(&detail, "%s is not a method of this path; Allow lists those that are",
+			/* A method too long for the detail's bound (or memory failing) leaves the
+			 * problem without its detail. */
+			buf_putf(&detail, "%s is not a method of this path; Allow lists those that are",
 				 rq->method);
-			api_problem(rs, 405, "method-not-allowed", "Method not allowed", buf_str(&detail));
+			api_problem(rs, 405, "method-not-allowed", "Method not allowed",
+				    buf_err(&detail) ? NULL : buf_str(&detail));
 			buf_release(&detail);
 			api_header(rs, "Allow", buf_str(&allow));
 		} else {
@@ -634,19 +639,19 @@ static void store_metrics_text(struct store *st, struct buf *out)
 	int m, r;
 
 	store_stats(st, &ss);
-	buf_addf(out, "# HELP aijri_sqlite_database_bytes Size of the database file.\n"
+	buf_putf(out, "# HELP aijri_sqlite_database_bytes Size of the database file.\n"
 		      "# TYPE aijri_sqlite_database_bytes gauge\naijri_sqlite_database_bytes %lld\n"
 		      "# HELP aijri_sqlite_wal_bytes Size of the database's -wal file.\n"
 		      "# TYPE aijri_sqlite_wal_bytes gauge\naijri_sqlite_wal_bytes %lld\n",
 		 (long long)ss.db_bytes, (long long)ss.wal_bytes);
-	buf_adds(out, "# HELP aijri_sqlite_checkpoints_total WAL checkpoints by mode and result "
+	buf_puts(out, "# HELP aijri_sqlite_checkpoints_total WAL checkpoints by mode and result "
 		      "(complete: every frame copied; partial: readers held some back).\n"
 		      "# TYPE aijri_sqlite_checkpoints_total counter\n");
 	for (m = 0; m < 2; m++)
 		for (r = 0; r < STORE_CKPT_RESULTS; r++)
-			buf_addf(out, "aijri_sqlite_checkpoints_total{mode=\"%s\",result=\"%s\"} %llu\n",
+			buf_putf(out, "aijri_sqlite_checkpoints_total{mode=\"%s\",result=\"%s\"} %llu\n",
 				 modes[m], results[r], (unsigned long long)ss.checkpoints[m][r]);
-	buf_addf(out, "# HELP aijri_sqlite_last_complete_checkpoint_timestamp_seconds When a "
+	buf_putf(out, "# HELP aijri_sqlite_last_complete_checkpoint_timestamp_seconds When a "
 		      "checkpoint last copied every frame of the WAL (Unix time; 0: never).\n"
 		      "# TYPE aijri_sqlite_last_complete_checkpoint_timestamp_seconds gauge\n"
 		      "aijri_sqlite_last_complete_checkpoint_timestamp_seconds %lld\n"
@@ -677,7 +682,7 @@ static void api_metrics_text(struct api *a, struct buf *out)
 	int i;
 	uint64_t cum = 0;
 
-	buf_adds(out, "# HELP aijri_http_requests_total HTTP requests by route and status.\n"
+	buf_puts(out, "# HELP aijri_http_requests_total HTTP requests by route and status.\n"
 		      "# TYPE aijri_http_requests_total counter\n");
 	for (r = 0; r <= N_ROUTES; r++) {
 		for (s = 0; s < N_STATUS; s++) {
@@ -685,34 +690,34 @@ static void api_metrics_text(struct api *a, struct buf *out)
 			if (!n)
 				continue;
 			if (status_codes[s])
-				buf_addf(out, "aijri_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
+				buf_putf(out, "aijri_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
 					 r < N_ROUTES ? routes[r].method : "", route_label(r, label, sizeof(label)),
 					 status_codes[s], (unsigned long long)n);
 			else
-				buf_addf(out, "aijri_http_requests_total{method=\"%s\",route=\"%s\",status=\"other\"} %llu\n",
+				buf_putf(out, "aijri_http_requests_total{method=\"%s\",route=\"%s\",status=\"other\"} %llu\n",
 					 r < N_ROUTES ? routes[r].method : "", route_label(r, label, sizeof(label)),
 					 (unsigned long long)n);
 		}
 	}
-	buf_adds(out, "# HELP aijri_http_request_duration_seconds Time from a request's arrival to its answer.\n"
+	buf_puts(out, "# HELP aijri_http_request_duration_seconds Time from a request's arrival to its answer.\n"
 		      "# TYPE aijri_http_request_duration_seconds histogram\n");
 	for (b = 0; b <= N_BOUNDS; b++) {
 		cum += atomic_load_explicit(&lat_buckets[b], memory_order_relaxed);
 		if (b < N_BOUNDS)
-			buf_addf(out, "aijri_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			buf_putf(out, "aijri_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
 				 latency_bounds[b], (unsigned long long)cum);
 		else
-			buf_addf(out, "aijri_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+			buf_putf(out, "aijri_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
 				 (unsigned long long)cum);
 	}
-	buf_addf(out, "aijri_http_request_duration_seconds_sum %.6f\n",
+	buf_putf(out, "aijri_http_request_duration_seconds_sum %.6f\n",
 		 (double)atomic_load_explicit(&lat_sum_us, memory_order_relaxed) / 1e6);
-	buf_addf(out, "aijri_http_request_duration_seconds_count %llu\n",
+	buf_putf(out, "aijri_http_request_duration_seconds_count %llu\n",
 		 (unsigned long long)atomic_load_explicit(&lat_count, memory_order_relaxed));
-	buf_addf(out, "# HELP aijri_write_commits_total Commits that changed data since start.\n"
+	buf_putf(out, "# HELP aijri_write_commits_total Commits that changed data since start.\n"
 		      "# TYPE aijri_write_commits_total counter\naijri_write_commits_total %llu\n",
 		 (unsigned long long)(api_generation(a) - 1));
-	buf_addf(out, "# HELP aijri_page_builds_total Pages, pictures and feeds rendered (a cached one is "
+	buf_putf(out, "# HELP aijri_page_builds_total Pages, pictures and feeds rendered (a cached one is "
 		      "served, not rendered again).\n# TYPE aijri_page_builds_total counter\n"
 		      "aijri_page_builds_total %llu\n",
 		 (unsigned long long)atomic_load_explicit(&a->page_builds, memory_order_relaxed));
@@ -729,6 +734,11 @@ static void api_metrics_text(struct api *a, struct buf *out)
 static int api_metrics(struct api_request *rq, struct api_response *rs)
 {
 	api_metrics_text(rq->api, &rs->body);
+	if (buf_err(&rs->body)) {
+		buf_reset(&rs->body);
+		api_problem_rc(rs, RC_NOMEM, "the metrics could not be written");
+		return API_DONE;
+	}
 	rs->status = 200;
 	rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	api_header(rs, "Cache-Control", "no-store");

@@ -113,17 +113,17 @@ static void csv_field(struct buf *b, const char *s, int last)
 	if (!s)
 		s = "";
 	if (strpbrk(s, ",\"\r\n")) {
-		buf_addc(b, '"');
+		buf_putc(b, '"');
 		for (p = s; *p; p++) {
 			if (*p == '"')
-				buf_addc(b, '"');
-			buf_addc(b, *p);
+				buf_putc(b, '"');
+			buf_putc(b, *p);
 		}
-		buf_addc(b, '"');
+		buf_putc(b, '"');
 	} else {
-		buf_adds(b, s);
+		buf_puts(b, s);
 	}
-	buf_addc(b, last ? '\n' : ',');
+	buf_putc(b, last ? '\n' : ',');
 }
 
 /* A space-separated code list as one CSV field, its codes separated by semicolons (codes are
@@ -133,11 +133,11 @@ static void csv_codes(struct buf *b, const char *list, int last)
 	const char *p;
 
 	for (p = list ? list : ""; *p; p++)
-		buf_addc(b, *p == ' ' ? ';' : *p);
-	buf_addc(b, last ? '\n' : ',');
+		buf_putc(b, *p == ' ' ? ';' : *p);
+	buf_putc(b, last ? '\n' : ',');
 }
 
-static void export_csv_row(struct buf *b, const struct store_role *r)
+static int export_csv_row(struct buf *b, const struct store_role *r)
 {
 	char num[32];
 
@@ -156,6 +156,7 @@ static void export_csv_row(struct buf *b, const struct store_role *r)
 	 * hold them separated by spaces, and a code holds no space). */
 	csv_codes(b, r->soc_codes, 0);
 	csv_codes(b, r->isco_codes, 1);
+	return buf_err(b);
 }
 
 /* A body stored before codes and as_of were part of it (it has no "codes" member): parsed,
@@ -177,9 +178,9 @@ static int export_ndjson_old(struct buf *b, const struct store_role *r)
 		rc = RC_NOMEM;
 		goto out;
 	}
-	buf_adds(b, line);
-	buf_addc(b, '\n');
-	rc = RC_OK;
+	buf_puts(b, line);
+	buf_putc(b, '\n');
+	rc = buf_err(b);
 out:
 	free(line);
 	json_decref(score);
@@ -209,30 +210,27 @@ static int export_ndjson_row(struct buf *b, const struct store_role *r)
 	json_decref(u);
 	if (!updated)
 		return RC_NOMEM;
-	buf_add(b, body, n);
+	buf_put(b, body, n);
 	/* An empty body ("{}") takes no comma before its first member. */
 	while (n && (body[n - 1] == ' ' || body[n - 1] == '\n'))
 		n--;
 	if (n && body[n - 1] != '{')
-		buf_addc(b, ',');
-	buf_adds(b, "\"score\":");
-	buf_adds(b, r->score_json);
-	buf_addf(b, ",\"revision\":%d,\"updated_at\":%s}\n", r->revision, updated);
+		buf_putc(b, ',');
+	buf_puts(b, "\"score\":");
+	buf_puts(b, r->score_json);
+	buf_putf(b, ",\"revision\":%d,\"updated_at\":%s}\n", r->revision, updated);
 	free(updated);
-	return RC_OK;
+	return buf_err(b);
 }
 
 static int export_row(void *ctx, const struct store_role *r)
 {
 	struct export_ctx *c = ctx;
 
-	if (c->csv)
-		export_csv_row(&c->out, r);
-	else
-		c->rc = export_ndjson_row(&c->out, r);
+	c->rc = c->csv ? export_csv_row(&c->out, r) : export_ndjson_row(&c->out, r);
 	if (!c->rc && c->out.len >= EXPORT_CHUNK)
 		c->rc = export_flush(c);
-	return c->rc ? 1 : 0;
+	return c->rc;
 }
 
 /* Builds the export of format f into a new file; on success *fd and *size hold it. */
@@ -252,9 +250,11 @@ static int export_build(struct api *a, int f, int *fd, uint64_t *size)
 		return RC_IO;
 	}
 	if (c.csv)
-		buf_adds(&c.out, "slug,title,category,seniority,score,zone,label,revision,updated_at,"
+		buf_puts(&c.out, "slug,title,category,seniority,score,zone,label,revision,updated_at,"
 				 "soc,isco\n");
-	rc = store_roles_each(a->store, export_row, &c);
+	rc = buf_err(&c.out);
+	if (!rc)
+		rc = store_roles_each(a->store, export_row, &c);
 	if (!rc)
 		rc = c.rc;
 	if (!rc)
@@ -340,10 +340,10 @@ void api_exports_metrics(struct api *a, struct buf *out)
 {
 	int i;
 
-	buf_adds(out, "# HELP aijri_export_builds_total Exports built (once per format and write "
+	buf_puts(out, "# HELP aijri_export_builds_total Exports built (once per format and write "
 		      "generation; every other call shares the built file).\n"
 		      "# TYPE aijri_export_builds_total counter\n");
 	for (i = 0; i < API_EXPORT_FORMATS; i++)
-		buf_addf(out, "aijri_export_builds_total{format=\"%s\"} %llu\n", export_formats[i],
+		buf_putf(out, "aijri_export_builds_total{format=\"%s\"} %llu\n", export_formats[i],
 			 (unsigned long long)atomic_load(&a->exports[i].builds));
 }

@@ -145,18 +145,23 @@ static int key_ok(const char *key)
 }
 
 /* SHA-256 of the method, the path with its query, and the body, NUL-separated. */
-static void fingerprint(const struct api_request *rq, unsigned char out[CRYPTO_SHA256_LEN])
+static int fingerprint(const struct api_request *rq, unsigned char out[CRYPTO_SHA256_LEN])
 {
 	struct buf b = BUF_INIT(API_MAX_BODY + 8192);
 	const char *qs = rq->query_string ? rq->query_string : "";
+	int rc;
 
-	buf_add(&b, rq->method, strlen(rq->method) + 1);
-	buf_add(&b, rq->path, strlen(rq->path));
-	buf_add(&b, qs, strlen(qs) + 1);
+	buf_put(&b, rq->method, strlen(rq->method) + 1);
+	buf_put(&b, rq->path, strlen(rq->path));
+	buf_put(&b, qs, strlen(qs) + 1);
 	if (rq->body && rq->body_len)
-		buf_add(&b, rq->body, rq->body_len);
-	crypto_sha256(b.data ? b.data : "", b.len, out);
+		buf_put(&b, rq->body, rq->body_len);
+	/* A digest of part of the request would let another request pass for it. */
+	rc = buf_err(&b);
+	if (!rc)
+		crypto_sha256(b.data ? b.data : "", b.len, out);
 	buf_release(&b);
+	return rc;
 }
 
 static void key_problem(struct api_response *rs, const char *message)
@@ -194,8 +199,11 @@ static void answer_from_stored(struct api_response *rs, const struct store_idem 
 	buf_reset(&rs->body);
 	rs->status = k->status;
 	rs->content_type = known_type(k->content_type);
-	if (k->body_len)
-		buf_add(&rs->body, k->body, k->body_len);
+	if (k->body_len && buf_add(&rs->body, k->body, k->body_len)) {
+		json_decref(headers);
+		api_problem_rc(rs, RC_NOMEM, "the stored answer could not be replayed");
+		return;
+	}
 	json_array_foreach(headers, i, h) {
 		const char *name = json_string_value(json_array_get(h, 0));
 		const char *value = json_string_value(json_array_get(h, 1));
@@ -234,7 +242,11 @@ int api_idem_begin(struct api_request *rq, struct api_response *rs, const char *
 	id->api = rq->api;
 	id->rq = rq;
 	rq->idem = id;
-	fingerprint(rq, id->fp);
+	if (fingerprint(rq, id->fp)) {
+		api_idem_end(rq);
+		api_problem_rc(rs, RC_NOMEM, NULL);
+		return 1;
+	}
 	rc = flight_add(rq->api->idem, id->token, id->key);
 	if (rc == RC_CONFLICT) {
 		api_problem_field(rs, 409, "conflict", "Request in progress",

@@ -193,7 +193,10 @@ int api_openapi(struct api_request *rq, struct api_response *rs)
 	}
 	rs->status = 200;
 	rs->content_type = "application/json";
-	buf_add(&rs->body, f->data, f->size);
+	if (buf_add(&rs->body, f->data, f->size)) {
+		api_problem_rc(rs, RC_NOMEM, NULL);
+		return API_DONE;
+	}
 	api_cacheable(rq, rs);
 	return API_DONE;
 }

@@ -74,8 +74,11 @@ void api_json(struct api_response *rs, int status, json_t *v)
 	if (!text) {
 		rs->status = 500;
 		rs->content_type = "application/problem+json";
-		buf_adds(&rs->body, "{\"type\":\"urn:aijri:problem:internal\",\"title\":\"Internal error\","
+		buf_puts(&rs->body, "{\"type\":\"urn:aijri:problem:internal\",\"title\":\"Internal error\","
 				    "\"status\":500}");
+		/* Out of memory even for that: the 500 goes without a body. */
+		if (buf_err(&rs->body))
+			buf_reset(&rs->body);
 		return;
 	}
 	rs->status = status;
@@ -293,15 +296,15 @@ static void query_add(struct buf *b, const char *name, const char *value)
 {
 	const char *p;
 
-	buf_addc(b, b->len ? '&' : '?');
-	buf_adds(b, name);
-	buf_addc(b, '=');
+	buf_putc(b, b->len ? '&' : '?');
+	buf_puts(b, name);
+	buf_putc(b, '=');
 	for (p = value; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (isalnum(c) || strchr("-._~,", c))
-			buf_addc(b, (char)c);
+			buf_putc(b, (char)c);
 		else
-			buf_addf(b, "%%%02X", c);
+			buf_putf(b, "%%%02X", c);
 	}
 }
 
@@ -328,7 +331,8 @@ static json_t *page_link(struct api_request *rq, int limit, int offset)
 	query_add(&b, "limit", n);
 	snprintf(n, sizeof(n), "%d", offset);
 	query_add(&b, "offset", n);
-	v = json_sprintf("%s%s", rq->path, buf_str(&b));
+	/* A link cut short would page wrongly: NULL fails the list, as memory does. */
+	v = buf_err(&b) ? NULL : json_sprintf("%s%s", rq->path, buf_str(&b));
 	buf_release(&b);
 	return v;
 }
@@ -343,10 +347,17 @@ json_t *api_list(struct api_request *rq, struct api_response *rs, json_t *items,
 	prev = offset > 0 ? page_link(rq, limit, offset > limit ? offset - limit : 0) : json_null();
 	/* The same links as a Link header (RFC 8288), as GitHub pages its lists. */
 	if (json_is_string(next))
-		buf_addf(&link, "<%s>; rel=\"next\"", json_string_value(next));
+		buf_putf(&link, "<%s>; rel=\"next\"", json_string_value(next));
 	if (json_is_string(prev))
-		buf_addf(&link, "%s<%s>; rel=\"prev\"", link.len ? ", " : "",
+		buf_putf(&link, "%s<%s>; rel=\"prev\"", link.len ? ", " : "",
 			 json_string_value(prev));
+	if (buf_err(&link)) {
+		buf_release(&link);
+		json_decref(items);
+		json_decref(next);
+		json_decref(prev);
+		return NULL;
+	}
 	if (link.len)
 		api_header(rs, "Link", buf_str(&link));
 	buf_release(&link);

@@ -45,7 +45,8 @@ int api_role_load(struct api_request *rq, struct api_response *rs, struct store_
 		/* An alias answers only while its role is live. */
 		if (store_alias_resolve(rq->api->store, slug, &target) == RC_OK &&
 		    store_role_get(rq->api->store, target, &t) == RC_OK) {
-			struct buf loc = BUF_INIT(8192);
+			/* Room for the path and a query re-encoded (three times the request's pool). */
+			struct buf loc = BUF_INIT(64 * 1024);
 			int live = !t.archived;
 
 			store_role_release(&t);
@@ -56,8 +57,15 @@ int api_role_load(struct api_request *rq, struct api_response *rs, struct store_
 			}
 			/* The parameter was decoded; the rest of the raw path follows its segment. */
 			const char *rest = strchr(rq->path + strlen("/roles/"), '/');
-			buf_addf(&loc, "/roles/%s%s%s", target, rest ? rest : "",
+			buf_putf(&loc, "/roles/%s%s%s", target, rest ? rest : "",
 				 rq->query_string ? rq->query_string : "");
+			if (buf_err(&loc)) {
+				/* Never a Location cut short: it would send the client elsewhere. */
+				buf_release(&loc);
+				free(target);
+				api_problem_rc(rs, RC_NOMEM, NULL);
+				return RC_NOMEM;
+			}
 			api_problem(rs, 308, "moved", "Permanent redirect",
 				    "this slug is an alias; the role is at the Location");
 			api_header(rs, "Location", buf_str(&loc));

@@ -104,7 +104,12 @@ static void answer_written(struct role_write *w, int rc, struct api_response *rs
 	if (w->create) {
 		struct buf loc = BUF_INIT(512);
 
-		buf_addf(&loc, "/roles/%s", res->slug);
+		buf_putf(&loc, "/roles/%s", res->slug);
+		if (buf_err(&loc)) {
+			buf_release(&loc);
+			api_problem_rc(rs, RC_NOMEM, "the role was created; its answer could not be built");
+			return;
+		}
 		api_header(rs, "Location", buf_str(&loc));
 		buf_release(&loc);
 	}

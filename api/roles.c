@@ -79,8 +79,12 @@ int api_roles_score(struct api_request *rq, struct api_response *rs)
 	if (!api_etag(rq, rs, r.revision)) {
 		rs->status = 200;
 		rs->content_type = "application/json";
-		buf_adds(&rs->body, r.score_json);
-		buf_addc(&rs->body, '\n');
+		buf_puts(&rs->body, r.score_json);
+		buf_putc(&rs->body, '\n');
+		if (buf_err(&rs->body)) {
+			buf_reset(&rs->body);
+			api_problem_rc(rs, RC_NOMEM, NULL);
+		}
 	}
 	api_cacheable(rq, rs);
 	store_role_release(&r);

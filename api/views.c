@@ -284,9 +284,11 @@ int api_view_feed(struct api_request *rq, struct api_response *rs)
 		goto out;
 	/* One more than the feed shows: the oldest entry shown says what it changed from. */
 	rc = role_revisions(rq->api, &r, PAGES_FEED_MAX + 1, 0, &revs);
-	buf_addf(&title, "%s: AI Job Resistance Index", r.title);
-	buf_addf(&self, "/roles/%s/feed.atom", r.slug);
-	buf_addf(&alt, "/roles/%s", r.slug);
+	buf_putf(&title, "%s: AI Job Resistance Index", r.title);
+	buf_putf(&self, "/roles/%s/feed.atom", r.slug);
+	buf_putf(&alt, "/roles/%s", r.slug);
+	rc = rc ? rc : buf_err(&title) ? buf_err(&title) : buf_err(&self) ? buf_err(&self)
+									  : buf_err(&alt);
 	memset(&f, 0, sizeof(f));
 	f.base_url = rq->api->public_url;
 	f.title = buf_str(&title);

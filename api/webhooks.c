@@ -187,7 +187,12 @@ static void create_finish(struct api_request *rq, struct api_response *rs, int r
 		api_problem_rc(rs, rc, NULL);
 		return;
 	}
-	buf_addf(&loc, "/webhooks/%s", j->id);
+	buf_putf(&loc, "/webhooks/%s", j->id);
+	if (buf_err(&loc)) {
+		buf_release(&loc);
+		api_problem_rc(rs, RC_NOMEM, "the subscription was created; its answer could not be built");
+		return;
+	}
 	api_header(rs, "Location", buf_str(&loc));
 	buf_release(&loc);
 	api_json(rs, 201, webhook_json(&j->result, 1));

@@ -8,6 +8,7 @@
 
 #include "body/codes.h"
 #include "util/buf.h"
+#include "util/rc.h"
 
 /* Each position of the longest SOC form: d a digit, the rest literal. */
 static const char soc_form[] = "dd-dddd.dd";
@@ -116,7 +117,7 @@ json_t *codes_read(json_t *v, const char *field, struct scoring_errors *errs)
 	return json_pack("{s:o, s:o}", "soc", soc, "isco", isco);
 }
 
-char *codes_join(json_t *role, const char *kind, char sep)
+int codes_join(json_t *role, const char *kind, char sep, char **out)
 {
 	json_t *list = json_object_get(json_object_get(role, "codes"), kind), *c;
 	struct buf b = BUF_INIT(4096);
@@ -124,12 +125,18 @@ char *codes_join(json_t *role, const char *kind, char sep)
 
 	json_array_foreach(list, i, c) {
 		if (b.len)
-			buf_addc(&b, sep);
-		buf_adds(&b, json_string_value(c) ? json_string_value(c) : "");
+			buf_putc(&b, sep);
+		buf_puts(&b, json_string_value(c) ? json_string_value(c) : "");
+	}
+	*out = NULL;
+	if (buf_err(&b)) {
+		buf_release(&b);
+		return RC_NOMEM; /* CODES_MAX short codes fit the bound: only memory fails */
 	}
 	if (!b.len)
-		return NULL;
-	return buf_detach(&b, NULL);
+		return RC_OK;
+	*out = buf_detach(&b, NULL);
+	return *out ? RC_OK : RC_NOMEM;
 }
 
 json_t *codes_split(const char *list)

@@ -28,9 +28,10 @@ int codes_isco_ok(const char *s);
 /* 1 when s (non-empty) is the start of some code of the kind: what ?soc= and ?isco= take. */
 int codes_soc_prefix_ok(const char *s);
 int codes_isco_prefix_ok(const char *s);
-/* The codes of kind ("soc" or "isco") of a normalized role, joined by sep; NULL when it has
- * none (or out of memory). malloc'd. */
-char *codes_join(json_t *role, const char *kind, char sep);
+/* The codes of kind ("soc" or "isco") of a normalized role, joined by sep, in *out (malloc'd;
+ * NULL when it has none). RC_NOMEM (and *out NULL) when memory fails. */
+__attribute__((warn_unused_result)) int codes_join(json_t *role, const char *kind, char sep,
+						   char **out);
 /* A JSON array of the codes of a space-separated list (NULL: []). New reference. */
 json_t *codes_split(const char *list);
 /* Gives a stored role that predates codes its normalized empty "codes" (before "assessment"

@@ -128,10 +128,10 @@ static enum rc revision_text_make(struct revise_op *op, json_t *role,
 	t->role_text = assessment_dumps_memo(role, e ? &e->memo : NULL, &t->memo);
 	t->score_text = assessment_dumps(t->block);
 	t->changes_text = assessment_dumps(changes);
-	t->soc = codes_join(role, "soc", ' ');
-	t->isco = codes_join(role, "isco", ' ');
 	t->as_of_map = recency_map(role, t->oldest, sizeof(t->oldest));
 	if (!t->block || !t->role_text || !t->score_text || !t->changes_text || !t->as_of_map)
+		return RC_NOMEM;
+	if (codes_join(role, "soc", ' ', &t->soc) || codes_join(role, "isco", ' ', &t->isco))
 		return RC_NOMEM;
 	return RC_OK;
 }

@@ -222,7 +222,7 @@ void cache_metrics(void *ctx, struct buf *out)
 	entries = c->entries;
 	bytes = c->bytes;
 	pthread_rwlock_unlock(&c->lock);
-	buf_addf(out,
+	buf_putf(out,
 		 "# HELP aijri_http_cache_entries GET answers kept ready in the response cache.\n"
 		 "# TYPE aijri_http_cache_entries gauge\naijri_http_cache_entries %zu\n"
 		 "# HELP aijri_http_cache_bytes Memory the response cache counts against its bound.\n"

@@ -384,7 +384,7 @@ void conns_metrics(void *ctx, struct buf *out)
 	pthread_mutex_lock(&cs->mu);
 	live = cs->live;
 	pthread_mutex_unlock(&cs->mu);
-	buf_addf(out,
+	buf_putf(out,
 		 "# HELP aijri_http_connections Open client connections.\n"
 		 "# TYPE aijri_http_connections gauge\naijri_http_connections %d\n"
 		 "# HELP aijri_http_connections_max The connection limit (--max-connections).\n"

@@ -567,7 +567,7 @@ void dispatcher_metrics(void *ctx, struct buf *out)
 	if (!dp)
 		return;
 	store_deliveries_pending(dp->s, (int64_t)time(NULL), &depth, &oldest);
-	buf_addf(out,
+	buf_putf(out,
 		 "# HELP aijri_webhook_deliveries_total Webhook delivery attempts by outcome.\n"
 		 "# TYPE aijri_webhook_deliveries_total counter\n"
 		 "aijri_webhook_deliveries_total{outcome=\"succeeded\"} %llu\n"

@@ -13,6 +13,7 @@ void buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->err = 0;
 }
 
 void buf_release(struct buf *b)
@@ -22,11 +23,13 @@ void buf_release(struct buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->err = 0;
 }
 
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
+	b->err = 0;
 	if (b->data)
 		b->data[0] = '\0';
 }
@@ -98,6 +101,52 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 	return RC_OK;
 }
 
+void buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (!b->err)
+		b->err = buf_add(b, p, n);
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+	if (!b->err)
+		b->err = buf_add(b, s, strlen(s));
+}
+
+void buf_putc(struct buf *b, char c)
+{
+	if (!b->err)
+		b->err = buf_add(b, &c, 1);
+}
+
+void buf_putf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->err = RC_IO;
+		return;
+	}
+	b->err = buf_reserve(b, (size_t)n);
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+int buf_err(const struct buf *b)
+{
+	return b->err;
+}
+
 const char *buf_str(const struct buf *b)
 {
 	return b->data ? b->data : "";
@@ -113,5 +162,6 @@ char *buf_detach(struct buf *b, size_t *len)
 		*len = b->len;
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->err = 0;
 	return p;
 }

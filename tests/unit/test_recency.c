@@ -222,7 +222,7 @@ static void test_codes(void)
 	got = codes_read(v, "codes", &errs);
 	CHECK(!errs.n && json_equal(got, v), "valid codes");
 	role = json_pack("{s:O}", "codes", got);
-	joined = codes_join(role, "soc", ';');
+	CHECK(codes_join(role, "soc", ';', &joined) == 0, "codes joined");
 	CHECK_STR(joined, "15-1252.00;15-1252");
 	free(joined);
 	json_decref(role);

@@ -49,8 +49,12 @@ static char *file_bytes(const char *path, size_t *len)
 	if (!f)
 		return NULL;
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
+		buf_put(&b, chunk, n);
 	fclose(f);
+	if (buf_err(&b)) {
+		buf_release(&b);
+		return NULL;
+	}
 	return buf_detach(&b, len);
 }
 
@@ -67,7 +71,7 @@ static char *dump(const char *path, int schema_only)
 		goto out;
 	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
 	if (st && sqlite3_step(st) == SQLITE_ROW)
-		buf_addf(&b, "user_version=%d\n", sqlite3_column_int(st, 0));
+		buf_putf(&b, "user_version=%d\n", sqlite3_column_int(st, 0));
 	sqlite3_finalize(st);
 	st = NULL;
 	sqlite3_prepare_v2(db, "SELECT type, name, sql FROM sqlite_master ORDER BY name", -1, &t,
@@ -76,7 +80,7 @@ static char *dump(const char *path, int schema_only)
 		const char *type = (const char *)sqlite3_column_text(t, 0);
 		const char *name = (const char *)sqlite3_column_text(t, 1);
 		const char *def = (const char *)sqlite3_column_text(t, 2);
-		buf_addf(&b, "%s %s %s\n", type, name, def ? def : "");
+		buf_putf(&b, "%s %s %s\n", type, name, def ? def : "");
 		if (schema_only || strcmp(type, "table") || !strncmp(name, "sqlite_", 7))
 			continue;
 		snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" ORDER BY 1, 2", name);
@@ -85,9 +89,9 @@ static char *dump(const char *path, int schema_only)
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			for (i = 0; i < sqlite3_column_count(st); i++) {
 				const unsigned char *v = sqlite3_column_text(st, i);
-				buf_addf(&b, "%s|", v ? (const char *)v : "NULL");
+				buf_putf(&b, "%s|", v ? (const char *)v : "NULL");
 			}
-			buf_addc(&b, '\n');
+			buf_putc(&b, '\n');
 		}
 		sqlite3_finalize(st);
 		st = NULL;
@@ -95,6 +99,10 @@ static char *dump(const char *path, int schema_only)
 out:
 	sqlite3_finalize(t);
 	sqlite3_close(db);
+	if (buf_err(&b)) {
+		buf_release(&b);
+		return NULL;
+	}
 	return buf_detach(&b, NULL);
 }
 

@@ -1,6 +1,7 @@
 /*
- * test_util.c: tables for util/: the one integer parser (num.h) and the SSRF classifier of
- * webhook addresses (netaddr.h), each case as a user would write it.
+ * test_util.c: tables for util/: the one integer parser (num.h), the SSRF classifier of
+ * webhook addresses (netaddr.h), each case as a user would write it, and the bounded buffer's
+ * two ways of appending (buf.h).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,8 +9,10 @@
 #include <string.h>
 
 #include "tests/unit/harness.h"
+#include "util/buf.h"
 #include "util/netaddr.h"
 #include "util/num.h"
+#include "util/rc.h"
 
 static void test_num(void)
 {
@@ -112,12 +115,41 @@ static void test_netaddr_sockaddr(void)
 	      "a public IPv6 address allowed");
 }
 
+/* buf_add* answer each append and leave the buffer as it was on failure; buf_put* keep the
+ * first failure, do nothing after it (no contents with a hole), and buf_err reports it. */
+static void test_buf(void)
+{
+	struct buf b = BUF_INIT(8);
+
+	CHECK(buf_adds(&b, "12345") == RC_OK, "an add within the bound");
+	CHECK(buf_adds(&b, "6789") == RC_TOOLARGE, "an add past the bound");
+	CHECK_STR(buf_str(&b), "12345");
+	CHECK(buf_addc(&b, '6') == RC_OK, "an add after a failed one still goes in");
+	CHECK(buf_err(&b) == 0, "adds leave the sticky error alone");
+	buf_reset(&b);
+	buf_puts(&b, "123");
+	buf_putf(&b, "%d", 456789);
+	buf_putc(&b, 'x');
+	CHECK(buf_err(&b) == RC_TOOLARGE, "the first failed put is kept");
+	CHECK_STR(buf_str(&b), "123");
+	buf_put(&b, "y", 1);
+	CHECK_STR(buf_str(&b), "123");
+	buf_reset(&b);
+	CHECK(buf_err(&b) == 0, "reset clears the error");
+	buf_putf(&b, "%s-%d", "ab", 7);
+	CHECK(buf_err(&b) == 0, "puts within the bound");
+	CHECK_STR(buf_str(&b), "ab-7");
+	buf_release(&b);
+	CHECK(buf_err(&b) == 0 && b.len == 0, "release clears it too");
+}
+
 int main(void)
 {
 	static const struct harness_test tests[] = {
 		{ "num", test_num },
 		{ "netaddr_literals", test_netaddr_literals },
 		{ "netaddr_sockaddr", test_netaddr_sockaddr },
+		{ "buf", test_buf },
 		{ NULL, NULL },
 	};
 	return harness_main("util", tests);
