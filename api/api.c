@@ -20,6 +20,7 @@
 #include "api/reply.h"
 #include "api/request.h"
 #include "api/webhooks.h"
+#include "util/url.h"
 
 /* ---------------------------------------------------------------------------------------
  * Routes
@@ -104,16 +105,14 @@ static char *segment_decode(const char *s, const char *e)
 	if (!out)
 		return NULL;
 	while (s < e) {
-		if (*s == '%' && e - s >= 3 && isxdigit((unsigned char)s[1]) &&
-		    isxdigit((unsigned char)s[2])) {
-			char hex[3] = { s[1], s[2], '\0' };
-			char c = (char)strtol(hex, NULL, 16);
+		int c = url_pct_byte(s, (size_t)(e - s));
 
-			if (!c) {
-				free(out);
-				return NULL;
-			}
-			*w++ = c;
+		if (c == 0) {
+			free(out);
+			return NULL;
+		}
+		if (c > 0) {
+			*w++ = (char)c;
 			s += 3;
 			continue;
 		}
@@ -128,17 +127,10 @@ static char *segment_decode(const char *s, const char *e)
 static int segment_is(const char *q, const char *qe, const char *p, const char *pe)
 {
 	while (q < qe && p < pe) {
-		char c = *q;
+		int b = url_pct_byte(q, (size_t)(qe - q));
+		char c = b >= 0 ? (char)b : *q;
 
-		if (c == '%' && qe - q >= 3 && isxdigit((unsigned char)q[1]) &&
-		    isxdigit((unsigned char)q[2])) {
-			char hex[3] = { q[1], q[2], '\0' };
-
-			c = (char)strtol(hex, NULL, 16);
-			q += 3;
-		} else {
-			q++;
-		}
+		q += b >= 0 ? 3 : 1;
 		if (c != *p++)
 			return 0;
 	}

@@ -37,6 +37,7 @@
 #include "server/http.h"
 #include "server/log.h"
 #include "util/clock.h"
+#include "util/url.h"
 
 #define KEY_MAX 2048
 /* libmicrohttpd's memory per connection: the request line and headers must fit in it. */
@@ -511,15 +512,12 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	(void)cls;
 	(void)conn;
 	while (*r) {
-		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
-			char hex[3] = { r[1], r[2], '\0' };
-			char c = (char)strtol(hex, NULL, 16);
+		int c = url_pct_byte(r, 3);
 
-			if (c) {
-				*w++ = c;
-				r += 3;
-				continue;
-			}
+		if (c > 0) {
+			*w++ = (char)c;
+			r += 3;
+			continue;
 		}
 		*w++ = *r++;
 	}

@@ -36,3 +36,25 @@ out:
 	curl_url_cleanup(u);
 	return ok;
 }
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int url_pct_byte(const char *p, size_t avail)
+{
+	int hi, lo;
+
+	if (avail < 3 || p[0] != '%')
+		return -1;
+	hi = hex_value(p[1]);
+	lo = hi < 0 ? -1 : hex_value(p[2]);
+	return lo < 0 ? -1 : hi * 16 + lo;
+}

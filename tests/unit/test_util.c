@@ -13,6 +13,7 @@
 #include "util/netaddr.h"
 #include "util/num.h"
 #include "util/rc.h"
+#include "util/url.h"
 
 static void test_num(void)
 {
@@ -143,6 +144,26 @@ static void test_buf(void)
 	CHECK(buf_err(&b) == 0 && b.len == 0, "release clears it too");
 }
 
+/* One percent-escape, as the path, the router and the query decode it. */
+static void test_url_pct(void)
+{
+	static const struct {
+		const char *s;
+		size_t avail;
+		int want;
+	} cases[] = {
+		{ "%2F", 3, '/' }, { "%2f", 3, '/' }, { "%00", 3, 0 }, { "%FF", 3, 255 },
+		{ "%41bc", 5, 'A' }, { "%4", 2, -1 }, { "%4", 3, -1 }, { "%", 1, -1 },
+		{ "%G1", 3, -1 }, { "%1G", 3, -1 }, { "A41", 3, -1 }, { "%2F", 2, -1 },
+		{ "% 1", 3, -1 }, { "%-1", 3, -1 }, { "%+F", 3, -1 }, { "%0x", 3, -1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(url_pct_byte(cases[i].s, cases[i].avail) == cases[i].want, "%s (%zu bytes)",
+		      cases[i].s, cases[i].avail);
+}
+
 int main(void)
 {
 	static const struct harness_test tests[] = {
@@ -150,6 +171,7 @@ int main(void)
 		{ "netaddr_literals", test_netaddr_literals },
 		{ "netaddr_sockaddr", test_netaddr_sockaddr },
 		{ "buf", test_buf },
+		{ "url_pct", test_url_pct },
 		{ NULL, NULL },
 	};
 	return harness_main("util", tests);
