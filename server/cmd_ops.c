@@ -126,6 +126,12 @@ int cmd_backup(int argc, char **argv)
 		backup_usage();
 		return 2;
 	}
+	if (store_db_is_server(db)) {
+		fprintf(stderr, "aijri: backup: a PostgreSQL database is backed up with its own tool, "
+				"pg_dump (pg_dump -Fc -f FILE 'URI'), and restored with pg_restore; "
+				"aijri backup copies an SQLite database\n");
+		return 2;
+	}
 	/* store_open would create an empty database: a typo in --db must not back that up. */
 	if (!exists(db)) {
 		fprintf(stderr, "aijri: backup: no database at %s\n", db);
@@ -196,6 +202,12 @@ int cmd_restore(int argc, char **argv)
 		restore_usage();
 		return 2;
 	}
+	if (store_db_is_server(db)) {
+		fprintf(stderr, "aijri: restore: a PostgreSQL database is restored with its own tool, "
+				"pg_restore (pg_restore --clean -d 'URI' FILE), from a pg_dump; aijri "
+				"restore replaces an SQLite database\n");
+		return 2;
+	}
 	if (store_restore(argv[0], db, &done, err, sizeof(err))) {
 		fprintf(stderr, "aijri: restore: %s\n", err);
 		return 1;
@@ -241,7 +253,7 @@ int cmd_export(int argc, char **argv)
 	}
 	if (argc == 1 && strcmp(argv[0], "-"))
 		file = argv[0];
-	if (!exists(db)) {
+	if (!store_db_is_server(db) && !exists(db)) {
 		fprintf(stderr, "aijri: export: no database at %s\n", db);
 		return 1;
 	}

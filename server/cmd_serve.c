@@ -84,7 +84,7 @@ int cmd_serve(int argc, char **argv)
 	struct http *h = NULL;
 	struct api_options o;
 	sigset_t set;
-	char err[512], public_url[600];
+	char err[512], public_url[600], shown[512];
 	int rc, sig = 0, status = 1;
 
 	rc = config_load(&cfg, argc, argv, "serve");
@@ -106,9 +106,12 @@ int cmd_serve(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
+	/* A URI's password is never logged: messages name the database as store_db_display
+	 * shows it. */
+	store_db_display(cfg.db, shown, sizeof(shown));
 	rc = store_open(cfg.db, &s, err, sizeof(err));
 	if (rc) {
-		log_msg("cannot open the database %s: %s", cfg.db, err);
+		log_msg("cannot open the database %s: %s", shown, err);
 		goto out;
 	}
 	d = dispatcher_start(s, &cfg);
@@ -137,7 +140,7 @@ int cmd_serve(int argc, char **argv)
 	h = http_start(a, &cfg);
 	if (!h)
 		goto out;
-	log_msg("listening on %s:%d, database %s (schema %d)%s", cfg.bind, cfg.port, cfg.db,
+	log_msg("listening on %s:%d, database %s (schema %d)%s", cfg.bind, cfg.port, shown,
 		store_schema_version(s),
 		cfg.allow_private_webhooks ? ", private webhook addresses allowed" : "");
 	if (sigwait(&set, &sig) == 0)

@@ -36,6 +36,21 @@ static int is_pg(const char *where)
 	return !strncmp(where, "postgresql://", 13) || !strncmp(where, "postgres://", 11);
 }
 
+void db_display(const char *where, char *out, size_t outlen)
+{
+	char *shown = NULL, err[256];
+
+	if (!is_pg(where)) {
+		snprintf(out, outlen, "%s", where);
+		return;
+	}
+	if (db_pg_check(where, &shown, err, sizeof(err)))
+		snprintf(out, outlen, "postgresql://(a URI that cannot be read)");
+	else
+		snprintf(out, outlen, "%s", shown);
+	free(shown);
+}
+
 enum rc db_open(const char *where, const struct db_options *opt, struct db **out, char *err,
 		size_t errlen)
 {

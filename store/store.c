@@ -228,6 +228,16 @@ int store_schema_version(struct store *s)
 	return s->version;
 }
 
+int store_db_is_server(const char *db)
+{
+	return !strncmp(db, "postgresql://", 13) || !strncmp(db, "postgres://", 11);
+}
+
+void store_db_display(const char *db, char *out, size_t outlen)
+{
+	db_display(db, out, outlen);
+}
+
 const char *store_path(struct store *s)
 {
 	return s->path;

@@ -43,6 +43,11 @@ int store_schema_version(struct store *s);
 int store_schema_latest(void);
 /* Number of roles ever created, archived ones included (0 means: load the default data). */
 int store_role_count_all(struct store *s, int *count);
+/* A database string (a path or a PostgreSQL URI) as it may be shown in a message or a log
+ * line: a URI without its password (postgresql://user@host:port/dbname). */
+void store_db_display(const char *db, char *out, size_t outlen);
+/* 1 when db names a database server (a PostgreSQL URI) rather than a file. */
+int store_db_is_server(const char *db);
 /* The database path given to store_open. */
 const char *store_path(struct store *s);
 

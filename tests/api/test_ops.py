@@ -374,6 +374,25 @@ def test_import_failures_change_nothing():
 
 
 @test
+def test_database_uri_never_shows_its_password():
+    """A PostgreSQL URI with a password: start-up fails on a port nothing listens on, and no
+    line says the password; backup and restore name PostgreSQL's own tools (exit 2)."""
+    uri = "postgresql://aijri:s3cret-pw@127.0.0.1:9/aijri"
+    p = run_cli("serve", "--port", "1", "--bind", "127.0.0.1", db=uri)
+    err = p.stderr.decode(errors="replace")
+    check(p.returncode != 0, f"serve on an unreachable database exited {p.returncode}")
+    check("s3cret-pw" not in err, f"the password is in the log: {err!r}")
+    check("postgresql://aijri@127.0.0.1:9/aijri" in err, f"the database is not named: {err!r}")
+    for cmd, tool in (("backup", "pg_dump"), ("restore", "pg_restore")):
+        p = run_cli(cmd, "/tmp/aijri-never-written.db", db=uri)
+        err = p.stderr.decode(errors="replace")
+        check_eq(p.returncode, 2, f"{cmd} given a URI: exit code")
+        check(tool in err, f"{cmd} given a URI does not name {tool}: {err!r}")
+        check("s3cret-pw" not in err, f"{cmd}: the password is shown: {err!r}")
+    check(not os.path.exists("/tmp/aijri-never-written.db"), "backup wrote a file")
+
+
+@test
 def test_container_build_stage_builds():
     """No container engine runs here, so the Containerfile's build stage is replayed by hand:
     exactly the files its COPY lines bring, then its RUN line's make and make install."""
