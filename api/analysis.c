@@ -207,41 +207,66 @@ static void toplist_release(struct toplist *t)
 }
 
 /* A time parameter: RC_OK with *out set (def when absent), or an error added to errs. */
-static int time_param(struct api_request *rq, const char *name, int end_of_day, time_t def,
-		      time_t *out, int *given, struct scoring_errors *errs)
+/*
+ * A time parameter in Unix milliseconds. Revisions are shown to the second (created_at) and
+ * kept to the millisecond: a time given to the second stands for the whole of it (its last
+ * millisecond), so that a revision shown at that second is at or before it; a time given
+ * with a fraction is exact. A date alone is the start of its day for since and its end for
+ * until. *exact says whether to echo it to the millisecond.
+ */
+static int time_param(struct api_request *rq, const char *name, int is_until, int64_t def,
+		      int64_t *out, int *given, int *exact, struct scoring_errors *errs)
 {
 	const char *v = rq->query(rq->ctx, name);
+	size_t n = v ? strlen(v) : 0;
 
 	*given = v != NULL;
+	*exact = !v;
 	*out = def;
-	if (v && clock_parse_iso8601(v, end_of_day, out)) {
+	if (v && clock_parse_iso8601_ms(v, is_until, out)) {
 		scoring_errors_add(errs, name, "must be an ISO 8601 date (YYYY-MM-DD) or date-time "
 				   "(YYYY-MM-DDTHH:MM:SSZ, or with an offset)");
 		return RC_INVALID;
 	}
+	if (v && n > 10) {
+		*exact = strchr(v + 10, '.') || strchr(v + 10, ',');
+		if (!*exact)
+			*out += 999;
+	}
 	return RC_OK;
+}
+
+/* A time as the answer echoes it: to the millisecond when exact, else to the second. */
+static void time_echo(int64_t ms, int exact, char out[CLOCK_ISO_MS_LEN])
+{
+	if (exact)
+		clock_iso_ms(ms, out);
+	else
+		clock_iso((time_t)((ms - (ms % 1000 + 1000) % 1000) / 1000), out);
 }
 
 int api_movers(struct api_request *rq, struct api_response *rs)
 {
 	struct scoring_errors errs;
 	struct movers_ctx c;
-	char since_iso[CLOCK_ISO_LEN], until_iso[CLOCK_ISO_LEN];
-	time_t now = time(NULL), since = 0, until = 0;
-	int limit, has_since, has_until, rc;
+	char since_iso[CLOCK_ISO_MS_LEN], until_iso[CLOCK_ISO_MS_LEN];
+	/* In milliseconds, as the score history keeps the revisions' times: a write made just
+	 * after a `since` taken in the same second is after it. */
+	int64_t now = clock_now_ms(), since = 0, until = 0;
+	int limit, has_since, has_until, since_exact, until_exact, rc;
 
 	if (api_query_int(rq, rs, "limit", 20, 1, MOVERS_LIMIT_MAX, &limit))
 		return API_DONE;
 	scoring_errors_init(&errs);
 	/* A date alone is the start of its day for since and the end of it for until. */
-	if (!time_param(rq, "until", 1, now, &until, &has_until, &errs))
-		time_param(rq, "since", 0, until - MOVERS_DEFAULT_DAYS * 86400, &since, &has_since,
-			   &errs);
+	if (!time_param(rq, "until", 1, now, &until, &has_until, &until_exact, &errs))
+		time_param(rq, "since", 0, until - (int64_t)MOVERS_DEFAULT_DAYS * 86400000, &since,
+			   &has_since, &since_exact, &errs);
 	else
-		time_param(rq, "since", 0, now, &since, &has_since, &errs);
+		time_param(rq, "since", 0, now, &since, &has_since, &since_exact, &errs);
 	if (!errs.n && since > until)
 		scoring_errors_add(&errs, "since", "must not be after until");
-	else if (!errs.n && until - since > (time_t)MOVERS_MAX_DAYS * 86400)
+	else if (!errs.n && until - since > (int64_t)MOVERS_MAX_DAYS * 86400000)
 		scoring_errors_add(&errs, "since", "must be at most %d days before until",
 				   MOVERS_MAX_DAYS);
 	if (errs.n) {
@@ -257,14 +282,14 @@ int api_movers(struct api_request *rq, struct api_response *rs)
 				    zone_better };
 	rc = c.risers.v && c.fallers.v && c.zones.v ? RC_OK : RC_NOMEM;
 	if (!rc)
-		rc = store_movers(rq->api->store, (int64_t)since, (int64_t)until, movers_row, &c);
+		rc = store_movers(rq->api->store, since, until, movers_row, &c);
 	if (!rc)
 		rc = c.rc;
 	if (rc) {
 		api_problem_rc(rs, rc, NULL);
 	} else {
-		clock_iso(since, since_iso);
-		clock_iso(until, until_iso);
+		time_echo(since, since_exact, since_iso);
+		time_echo(until, until_exact, until_iso);
 		api_json(rs, 200, json_pack("{s:s, s:s, s:o, s:o, s:o}", "since", since_iso, "until",
 					    until_iso, "risers", toplist_json(&c.risers), "fallers",
 					    toplist_json(&c.fallers), "zone_changes",
@@ -272,7 +297,7 @@ int api_movers(struct api_request *rq, struct api_response *rs)
 		/* An answer for "now" (until or since left out) holds only for this second. */
 		api_cacheable(rq, rs);
 		if (!has_until || !has_since)
-			rs->cache_until = (int64_t)now + 1;
+			rs->cache_until = now / 1000 + 1;
 	}
 	toplist_release(&c.risers);
 	toplist_release(&c.fallers);

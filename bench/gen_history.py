@@ -64,7 +64,8 @@ def main():
     con.execute("BEGIN")
     con.execute("DROP TRIGGER IF EXISTS revisions_no_update")
     con.execute("UPDATE revisions SET created_at = ? WHERE revision = 1", (iso(start),))
-    con.execute("UPDATE score_history SET at = ? WHERE revision = 1", (start,))
+    # The score history keeps times in Unix milliseconds (migration 0009).
+    con.execute("UPDATE score_history SET at = ? WHERE revision = 1", (start * 1000,))
     con.execute("UPDATE roles SET created_at = ?, updated_at = ?", (iso(start), iso(start)))
     con.execute("CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions BEGIN"
                 " SELECT RAISE(ABORT, 'revisions are append-only'); END")
@@ -100,7 +101,7 @@ def main():
             [(r[1], r[2], r[9], r[10], r[3], r[4], r[5], iso(r[0])) for r in chunk])
         con.executemany(
             "INSERT INTO score_history (at, role_id, revision, entry) VALUES (?, ?, ?, ?)",
-            [(r[0], r[1], r[2], entry(*r[1:9])) for r in chunk])
+            [(r[0] * 1000, r[1], r[2], entry(*r[1:9])) for r in chunk])
         con.execute("COMMIT")
     con.execute("BEGIN")
     last = {}

@@ -75,6 +75,23 @@ static int seed_if_empty(struct store *s)
 	return rc == RC_CONFLICT ? RC_OK : rc;
 }
 
+/* The API's options from the configuration; public_url is where its base URL is written. */
+static void api_options_of(const struct config *cfg, struct store *s, struct dispatcher *d,
+			   char *public_url, size_t n, struct api_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->store = s;
+	o->allow_private_webhooks = cfg->allow_private_webhooks;
+	o->stale_after_days = cfg->stale_after_days;
+	o->webhook_metrics = dispatcher_metrics;
+	o->webhook_metrics_ctx = d;
+	if (cfg->public_url[0])
+		snprintf(public_url, n, "%s", cfg->public_url);
+	else
+		snprintf(public_url, n, "http://localhost:%d", cfg->port);
+	o->public_url = public_url;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct config cfg;
@@ -117,17 +134,7 @@ int cmd_serve(int argc, char **argv)
 	d = dispatcher_start(s, &cfg);
 	if (!d)
 		goto out;
-	memset(&o, 0, sizeof(o));
-	o.store = s;
-	o.allow_private_webhooks = cfg.allow_private_webhooks;
-	o.stale_after_days = cfg.stale_after_days;
-	o.webhook_metrics = dispatcher_metrics;
-	o.webhook_metrics_ctx = d;
-	if (cfg.public_url[0])
-		snprintf(public_url, sizeof(public_url), "%s", cfg.public_url);
-	else
-		snprintf(public_url, sizeof(public_url), "http://localhost:%d", cfg.port);
-	o.public_url = public_url;
+	api_options_of(&cfg, s, d, public_url, sizeof(public_url), &o);
 	a = api_new(&o);
 	if (!a)
 		goto out;

@@ -405,7 +405,7 @@ static int report(struct store_conn *c, struct catalog_lookup *lk, const struct 
 	size_t i;
 	int rc = RC_OK, stop = 0;
 
-	clock_iso((time_t)until, until_iso);
+	clock_iso((time_t)(until / 1000), until_iso);
 	for (i = 0; !rc && !stop && i < t->cap; i++) {
 		const struct span *sp = &t->v[i];
 		struct store_move m;

@@ -528,7 +528,7 @@ static int history_insert(struct store_tx *tx, int64_t id, const struct store_ro
 	rc = db_prepare(tx->conn->dc, first ? SQL_HISTORY_FIRST : SQL_HISTORY_NEXT, &st);
 	if (rc)
 		return rc;
-	db_bind_int64(st, 1, tx->now_unix);
+	db_bind_int64(st, 1, tx->now_ms);
 	db_bind_int64(st, 2, id);
 	db_bind_int64(st, 3, w->revision);
 	db_bind_double(st, 4, w->score);

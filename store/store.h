@@ -244,7 +244,7 @@ struct store_move {
 };
 
 /*
- * Calls row() for every role that was live at both times (Unix seconds, since <= until) and
+ * Calls row() for every role that was live at both times (Unix milliseconds, since <= until) and
  * whose published score or zone at until differs from the one at since, in no set order. A
  * role's result at a time is that of its last revision made at or before it. Reads the score
  * history of the window alone (one range of an index), never role JSON. The strings of *m are

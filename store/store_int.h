@@ -66,6 +66,7 @@ struct store_tx {
 	struct store_conn *conn;         /* the writer's connection */
 	char now[CLOCK_ISO_LEN];         /* one time for the whole job */
 	int64_t now_unix;
+	int64_t now_ms;                  /* the same time in Unix milliseconds (the score history's) */
 	int events_added;                /* set by store_tx_event_add: wake the dispatcher */
 	int changed;                     /* set by any tx write: run the on-commit hook */
 };

@@ -141,7 +141,8 @@ static int run_batch(struct writer *w, struct store_job *jobs, int *events)
 		tx.s = w->s;
 		tx.writer = w;
 		tx.conn = &w->conn;
-		t = time(NULL);
+		tx.now_ms = clock_now_ms();
+		t = (time_t)(tx.now_ms / 1000);
 		tx.now_unix = (int64_t)t;
 		clock_iso(t, tx.now);
 		if (db_savepoint(c, "job")) {

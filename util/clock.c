@@ -117,17 +117,17 @@ int clock_parse_day(const char *s, int64_t *day)
 	return parse_date_part(s, day);
 }
 
-int clock_parse_iso8601(const char *s, int end_of_day, time_t *out)
+int clock_parse_iso8601_ms(const char *s, int end_of_day, int64_t *out_ms)
 {
 	const char *p;
-	int64_t day, secs;
-	int hh, mm, ss = 0, oh, om, sign;
+	int64_t day, secs, ms = 0;
+	int hh, mm, ss = 0, oh, om, sign, k;
 
 	if (!s || strlen(s) < 10 || parse_date_part(s, &day))
 		return RC_INVALID;
 	p = s + 10;
 	if (!*p) {
-		*out = (time_t)(day * 86400 + (end_of_day ? 86399 : 0));
+		*out_ms = day * 86400000 + (end_of_day ? 86399999 : 0);
 		return RC_OK;
 	}
 	if ((*p != 'T' && *p != 't') || digits(p + 1, 2, &hh) || p[3] != ':' ||
@@ -141,8 +141,11 @@ int clock_parse_iso8601(const char *s, int end_of_day, time_t *out)
 		if (*p == '.' || *p == ',') {
 			if (p[1] < '0' || p[1] > '9')
 				return RC_INVALID;
-			for (p++; *p >= '0' && *p <= '9'; p++)
-				;
+			for (p++, k = 0; *p >= '0' && *p <= '9'; p++, k++)
+				if (k < 3)
+					ms = ms * 10 + (*p - '0');
+			for (; k < 3; k++)
+				ms *= 10;
 		}
 	}
 	if (hh > 23 || mm > 59 || ss > 59)
@@ -161,6 +164,24 @@ int clock_parse_iso8601(const char *s, int end_of_day, time_t *out)
 	}
 	if (*p)
 		return RC_INVALID;
-	*out = (time_t)secs;
+	*out_ms = secs * 1000 + ms;
 	return RC_OK;
+}
+
+void clock_iso_ms(int64_t ms, char out[CLOCK_ISO_MS_LEN])
+{
+	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+	int frac = (int)(ms - secs * 1000);
+
+	clock_iso((time_t)secs, out);
+	if (frac)
+		snprintf(out + 19, CLOCK_ISO_MS_LEN - 19, ".%03dZ", frac);
+}
+
+int64_t clock_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -584,6 +584,31 @@ def movers_between_two_times():
 
 
 @test
+def movers_tell_writes_within_one_second():
+    """A `since` taken just after a role was created and just before it changed, all within
+    one second: the change is after it (the history keeps milliseconds), the creation before."""
+    with Server() as s:
+        tok = s.token()
+        for attempt in range(3):
+            slug = f"ms-{attempt}"
+            check_eq(s.post("/roles", role_body(slug, "Ms"), token=tok).status, 201,
+                     f"create {slug}")
+            now = datetime.datetime.now(datetime.timezone.utc)
+            since = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+            # Past since by more than a millisecond on this machine's clock (the server's).
+            while datetime.datetime.now(datetime.timezone.utc) < now + datetime.timedelta(
+                    milliseconds=2):
+                pass
+            r = s.put(f"/roles/{slug}/growth", {"growth": {"score": -2}}, token=tok)
+            check_eq((r.status, (r.json or {}).get("score_changed")), (200, True), "a fall")
+            j = s.get(f"/movers?since={since}").json or {}
+            got = [i["slug"] for i in j.get("fallers", [])]
+            check(slug in got, f"the change after {since} is a move: fallers {got}")
+            check_eq(j.get("since"), since if not since.endswith(".000Z") else since[:-5] + "Z",
+                     "since echoed to the millisecond")
+
+
+@test
 def movers_refused_by_name():
     with Server() as s:
         for q, field in (("since=2026-13-01", "since"), ("since=yesterday", "since"),

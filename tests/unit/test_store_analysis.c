@@ -123,14 +123,14 @@ static int move_row(void *ctx, struct store_move *m)
 	return 0;
 }
 
-/* The movers of (since, until], sorted, joined by "; ". */
+/* The movers of (since, until] (Unix seconds), sorted, joined by "; ". */
 static void movers(struct store *s, int64_t since, int64_t until, char *out, size_t n)
 {
 	struct moves l;
 	int i, j;
 
 	memset(&l, 0, sizeof(l));
-	CHECK_INT(store_movers(s, since, until, move_row, &l), 0);
+	CHECK_INT(store_movers(s, since * 1000, until * 1000, move_row, &l), 0);
 	for (i = 1; i < l.n; i++)
 		for (j = i; j > 0 && strcmp(l.got[j - 1], l.got[j]) > 0; j--) {
 			char t[160];
@@ -178,8 +178,9 @@ static void test_movers(void)
 	CHECK_INT(wr(s, "d", 60, "green", 0), 0);
 	CHECK_INT(store_write(s, archive_job, (void *)"d"), 0);
 	store_free(s);
-	/* The history's times, set by hand: the writes above all happened within a second. */
-	sql(path, "UPDATE score_history SET at = CASE"
+	/* The history's times, set by hand in seconds (the history keeps milliseconds): the
+	 * writes above all happened within a second. */
+	sql(path, "UPDATE score_history SET at = 1000 * CASE"
 		  " WHEN role_id = (SELECT id FROM roles WHERE slug = 'a') THEN"
 		  "  CASE revision WHEN 1 THEN 1000 WHEN 2 THEN 2000 ELSE 3000 END"
 		  " WHEN role_id = (SELECT id FROM roles WHERE slug = 'b') THEN"
