@@ -497,6 +497,11 @@ int api_handle(struct api_request *rq, struct api_response *rs)
 
 	rq->route = route_unmatched;
 	api_header(rs, "Access-Control-Allow-Origin", "*");
+	/* The URLs whose GET answers JSON or a page by Accept: every answer of them, whatever
+	 * the method or status, says that it varies with Accept (API.md). */
+	if (route_match("/roles/{slug}", rq->path, NULL) ||
+	    route_match("/roles/{slug}/revisions/{n}", rq->path, NULL))
+		api_header(rs, "Vary", "Accept");
 	if (!strcmp(method, "OPTIONS")) {
 		struct buf allow = BUF_INIT(512);
 

@@ -230,16 +230,18 @@ int api_body_json(struct api_request *rq, struct api_response *rs, json_t **out)
 			    "send the body as application/json");
 		return RC_MALFORMED;
 	}
-	if (!rq->body || !rq->body_len) {
-		api_problem(rs, 400, "malformed-json", "Malformed JSON", "the request has no body");
-		return RC_MALFORMED;
-	}
-	v = assessment_loadb(rq->body, rq->body_len, &err);
+	v = rq->body && rq->body_len ? assessment_loadb(rq->body, rq->body_len, &err) : NULL;
 	if (!v) {
 		json_t *p;
 
+		/* No body at all is malformed JSON at its very start, and says so. */
+		if (!rq->body || !rq->body_len) {
+			err.line = 1;
+			err.column = 0;
+		}
 		snprintf(detail, sizeof(detail), "line %d, column %d: %s", err.line, err.column,
-			 assessment_json_error(&err));
+			 rq->body && rq->body_len ? assessment_json_error(&err)
+						  : "the request has no body (send a JSON object)");
 		p = problem_new(400, "malformed-json", "Malformed JSON", detail);
 		if (p) {
 			json_object_set_new(p, "line", json_integer(err.line));

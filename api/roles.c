@@ -43,8 +43,8 @@ int api_roles_get(struct api_request *rq, struct api_response *rs)
 	json_t *v, *recency;
 	unsigned stale;
 
-	/* The URL is JSON or the role's page, by Accept: every answer says so, errors too. */
-	api_header(rs, "Vary", "Accept");
+	/* The URL is JSON or the role's page, by Accept: the router says so on every answer of
+	 * it (Vary: Accept), errors and other methods too. */
 	if (api_role_load(rq, rs, &r))
 		return API_DONE;
 	if (api_accept(rq->header(rq->ctx, "Accept")) == API_REPR_HTML) {
@@ -271,7 +271,6 @@ int api_roles_revision(struct api_request *rq, struct api_response *rs)
 	json_t *v, *role;
 	int rc;
 
-	api_header(rs, "Vary", "Accept");
 	if (api_role_load_history(rq, rs, &r))
 		return API_DONE;
 	if (!n) {

@@ -291,10 +291,13 @@ int assessment_slug_ok(const char *s)
 
 json_t *assessment_loadb(const char *text, size_t len, json_error_t *err)
 {
-	json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, err);
+	/* Any JSON value parses (a string, a number): one that is not an object is then refused
+	 * as breaking a rule (422 naming "body"), not as malformed (400). */
+	size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
+	json_t *v = json_loadb(text, len, flags, err);
 
 	if (!v && json_error_code(err) == json_error_numeric_overflow)
-		v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, err);
+		v = json_loadb(text, len, flags | JSON_DECODE_INT_AS_REAL, err);
 	return v;
 }
 

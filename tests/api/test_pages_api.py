@@ -228,6 +228,15 @@ def negotiation_vary_etags_and_cache():
             for accept in (BROWSER, "application/json"):
                 r = s.get(path, headers={"Accept": accept})
                 check_eq((r.status, r.header("vary")), (status, "Accept"), f"{path} {accept}")
+        # Every answer of the URL, whatever the method: a write, a refused one, OPTIONS, 405.
+        tok = s.token("vary")
+        for method, path, status in [("PUT", f"/roles/{SLUG}", 422), ("PUT", f"/roles/{SLUG}", 401),
+                                     ("PATCH", f"/roles/{SLUG}", 405),
+                                     ("OPTIONS", f"/roles/{SLUG}", 204),
+                                     ("POST", f"/roles/{SLUG}/revisions/1", 405)]:
+            r = s.request(method, path, body={} if method == "PUT" else None,
+                          token=tok if status != 401 else None)
+            check_eq((r.status, r.header("vary")), (status, "Accept"), f"{method} {path}")
         r = s.get("/roles/tinyml-engineer", headers={"Accept": BROWSER})
         check_eq(r.header("location"), f"/roles/{SLUG}", "alias page redirects")
         # Conditional requests: each form's own tag.

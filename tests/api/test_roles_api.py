@@ -592,6 +592,18 @@ def malformed_json_400():
         is_problem(r, 400, "malformed JSON on POST /score")
         check_eq(((r.json or {}).get("line"), (r.json or {}).get("column")), (1, 7),
                  "line and column of [1, 2,]")
+        # No body at all: malformed at its start, with line and column like any other.
+        r = s.request("POST", f"/roles/{SLUG}/evidence", raw=b"", token=tok,
+                      headers={"Content-Type": "application/json"})
+        is_problem(r, 400, "an empty body")
+        check_eq(((r.json or {}).get("line"), (r.json or {}).get("column")), (1, 0),
+                 "line and column of an empty body")
+        # JSON that parses but is not an object breaks a rule: 422 naming the body.
+        for raw in (b'"x"', b"12", b"null", b"[]"):
+            r = s.request("POST", "/score", raw=raw, headers={"Content-Type": "application/json"})
+            check_eq(r.status, 422, f"POST /score {raw!r}: status")
+            check_eq([e.get("field") for e in (r.json or {}).get("errors", [])], ["body"],
+                     f"POST /score {raw!r}: the field")
         check_eq(revision_count(s), 1, "nothing stored")
 
 
