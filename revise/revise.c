@@ -442,27 +442,32 @@ struct import_job {
 	struct scoring_errors *errs; /* the caller's */
 };
 
-/* One record of an import, created as revise_create would; its errors into j. */
+/* One record of an import, created as revise_create would (the body is its own: no copy);
+ * its errors into j. A record refused for a slug that is taken yields to a bad record after
+ * it: an invalid record is named first, wherever it is, as when every record was checked
+ * before any was written. */
 static enum rc import_one(struct store_tx *tx, struct import_job *j, size_t i,
 			  struct revise_result *res)
 {
-	json_t *body = json_deep_copy(j->roles[i]);
+	size_t later;
 	enum rc rc;
 
-	if (!body || json_object_set_new(body, "reason", json_string("imported"))) {
-		json_decref(body);
+	if (json_object_set_new(j->roles[i], "reason", json_string("imported")))
 		return RC_NOMEM;
+	rc = revise_create(tx, NULL, j->roles[i], NULL, res);
+	if (!rc)
+		return RC_OK;
+	j->bad = i;
+	*j->errs = res->errs;
+	if (rc != RC_CONFLICT)
+		return rc;
+	if (revise_import_check(j->roles + i + 1, j->n - i - 1, &later, j->errs) == RC_INVALID) {
+		j->bad = i + 1 + later;
+		return RC_INVALID;
 	}
-	rc = revise_create(tx, NULL, body, NULL, res);
-	json_decref(body);
-	if (rc) {
-		j->bad = i;
-		*j->errs = res->errs;
-		if (rc == RC_CONFLICT)
-			scoring_errors_add(j->errs, "slug", "%s: \"%s\"",
-					   res->detail[0] ? res->detail : "is taken",
-					   res->slug ? res->slug : "");
-	}
+	*j->errs = res->errs;
+	scoring_errors_add(j->errs, "slug", "%s: \"%s\"", res->detail[0] ? res->detail : "is taken",
+			   res->slug ? res->slug : "");
 	return rc;
 }
 
@@ -512,11 +517,10 @@ enum rc revise_import(struct store *s, json_t *const *roles, size_t n, size_t *b
 	struct import_job j;
 	enum rc rc;
 
-	/* Every record is checked before the writer is asked for anything: a bad file then costs
-	 * no transaction, and the first bad record is named even when a later one is bad too. */
-	rc = revise_import_check(roles, n, bad_index, errs);
-	if (rc)
-		return rc;
+	/* One pass: each record is validated as it is created (a failure rolls the whole job
+	 * back), not checked once before and read again for its write. */
+	scoring_errors_init(errs);
+	*bad_index = 0;
 	memset(&j, 0, sizeof(j));
 	j.roles = roles;
 	j.n = n;

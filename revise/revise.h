@@ -99,12 +99,13 @@ enum rc revise_archive(struct store_tx *tx, struct revise *rv, const struct revi
 enum rc revise_seed(struct store *s, const char *json_text) REVISE_WUR;
 
 /*
- * `aijri import`: validates every role body of roles[0..n) as a create does (slug required,
- * unknown fields rejected), then creates them all as revision 1 in one store job, each as
- * revise_create would with the reason "imported": all or nothing. On failure returns the rc
- * (RC_INVALID for a bad body, RC_CONFLICT for a slug or alias taken, by the database or by an
- * earlier record), sets *bad_index to the first record that failed and lists its errors in
- * errs; nothing is written.
+ * `aijri import`: creates every role body of roles[0..n) as revision 1 in one store job, each
+ * validated as a create does (slug required, unknown fields rejected) and created as
+ * revise_create would with the reason "imported": all or nothing. The bodies are the
+ * import's: it changes them (no copy is made). On failure returns the rc (RC_INVALID for a
+ * bad body, which is named before any slug or alias taken; RC_CONFLICT for a slug or alias
+ * taken, by the database or by an earlier record), sets *bad_index to the first record that
+ * failed and lists its errors in errs; nothing is written.
  */
 enum rc revise_import(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
 		      struct scoring_errors *errs) REVISE_WUR;

@@ -149,6 +149,9 @@ static void *ckpt_main(void *arg)
 	sqlite3 *db = NULL;
 	int stop, idle, rc;
 
+	/* Named, so that perf and top tell the threads apart. */
+	pthread_setname_np(pthread_self(), "aijri-ckpt");
+
 	rc = sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "aijri: store: checkpointer: cannot open %s: %s\n", c->path,

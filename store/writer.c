@@ -245,6 +245,9 @@ static void *writer_main(void *arg)
 	void (*hook)(void *);
 	void *hook_ctx;
 
+	/* Named, so that perf and top tell the threads apart. */
+	pthread_setname_np(pthread_self(), "aijri-writer");
+
 	w->self = pthread_self();
 	w->next_cleanup = clock_mono_ms() / 1000 + STORE_CLEANUP_AGAIN_S;
 	for (;;) {
