@@ -270,6 +270,9 @@ static void *writer_main(void *arg)
 		checkpointer_batch_begin(w->s->ckpt);
 		changed = run_batch(w, batch, &events);
 		checkpointer_batch_end(w->s->ckpt);
+		/* The answers go out from here. Handed to a thread of its own (tried: a completer
+		 * fed by a queue), this cost a wake-up and a hop per batch to save about 5 us of
+		 * the writer's 150 us per write, and measured slower on two cores. */
 		if (changed && hook)
 			hook(hook_ctx);
 		if (events)
