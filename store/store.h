@@ -497,10 +497,18 @@ enum store_ckpt_result {
 	STORE_CKPT_FAILED,
 	STORE_CKPT_RESULTS
 };
+/* The checkpoints' modes (SQLite's): PASSIVE catches up; under load RESTART lets the writer
+ * start the -wal file over in place; when writes pause TRUNCATE cuts it to nothing. */
+enum store_ckpt_mode {
+	STORE_CKPT_PASSIVE,
+	STORE_CKPT_TRUNCATE,
+	STORE_CKPT_RESTART,
+	STORE_CKPT_MODES
+};
 struct store_stats {
 	int64_t db_bytes;           /* the database file */
 	int64_t wal_bytes;          /* its -wal file */
-	uint64_t checkpoints[2][STORE_CKPT_RESULTS]; /* [0] PASSIVE, [1] TRUNCATE */
+	uint64_t checkpoints[STORE_CKPT_MODES][STORE_CKPT_RESULTS]; /* [mode][result] */
 	int64_t last_complete_unix; /* when a checkpoint last copied every frame; 0: never */
 	int last_wal_frames;        /* the last checkpoint's frames in the WAL ... */
 	int last_copied_frames;     /* ... and frames copied into the database */

@@ -23,9 +23,12 @@
 
 /* The writer takes at most this many queued jobs into one transaction. */
 #define STORE_BATCH_MAX 256
-/* The writer's backstop: whenever SQLite starts the WAL over by itself, the file is cut back
- * to this size (the checkpointer, checkpoint.c, cuts it to zero). */
-#define STORE_WAL_LIMIT_BYTES (4 << 20)
+/* The writer's backstop: whenever SQLite starts the WAL over, the file is cut back to this
+ * size. Above the checkpointer's bound under load (16 MiB, checkpoint.c) with room for a
+ * batch, so that the file it starts over is written over in place, not cut and grown again
+ * (new blocks and page-cache pages for every append); the checkpointer cuts it to zero when
+ * writes pause. */
+#define STORE_WAL_LIMIT_BYTES (32 << 20)
 /* The background clean-up: a batch (one short transaction), then the next one soon while
  * there are more, else after a while. */
 #define STORE_CLEANUP_EVERY_S 60
