@@ -29,90 +29,6 @@
 	"d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, " \
 	"d.updated_at, e.type"
 
-/* ---------------------------------------------------------------------------------------
- * Event ids: one row, an id for each of its types
- */
-
-/* The types that can share a row, at their index in the ids derived from the row's.
- * assessment.revised, at 0, is always first in its row. */
-static const char *const event_types[] = { "assessment.revised", "score.changed",
-					   "zone.changed", "role.archived" };
-static const char b64url[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int type_index(const char *type)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(event_types) / sizeof(event_types[0]); i++)
-		if (!strcmp(type, event_types[i]))
-			return (int)i;
-	return -1;
-}
-
-void store_event_row_id(char *id)
-{
-	size_t n = strlen(id);
-	const char *p = n ? strchr(b64url, id[n - 1]) : NULL;
-
-	if (p && *p)
-		id[n - 1] = b64url[(p - b64url) & ~3];
-}
-
-enum rc store_event_id(const char *row_id, const char *row_type, const char *type, char *out,
-		       size_t outlen)
-{
-	size_t n = strlen(row_id);
-	const char *p;
-	int idx;
-
-	if (n + 1 > outlen)
-		return RC_TOOLARGE;
-	memcpy(out, row_id, n + 1);
-	if (!strcmp(type, row_type))
-		return RC_OK;
-	idx = type_index(type);
-	p = n ? strchr(b64url, out[n - 1]) : NULL;
-	/* Only the first type of a row has index 0: no other can take the row's own id. */
-	if (idx <= 0 || !p || !*p)
-		return RC_INVALID;
-	out[n - 1] = b64url[((p - b64url) & ~3) | idx];
-	return RC_OK;
-}
-
-/*
- * The body of the event id of type in a row whose payload is the body of its first type
- * (row_type, with the row's id): the same bytes but the id and type it starts with. A new
- * string into *out.
- */
-static enum rc payload_for(const char *payload, const char *row_id, const char *row_type,
-			   const char *id, const char *type, char **out)
-{
-	static const char a[] = "{\"id\":\"", b[] = "\",\"type\":\"";
-	size_t la = sizeof(a) - 1, lb = sizeof(b) - 1, lr = strlen(row_id), lt = strlen(row_type);
-	size_t li = strlen(id), ly = strlen(type), lrest;
-	const char *rest;
-	char *p;
-
-	*out = NULL;
-	if (strncmp(payload, a, la) || strncmp(payload + la, row_id, lr) ||
-	    strncmp(payload + la + lr, b, lb) || strncmp(payload + la + lr + lb, row_type, lt) ||
-	    payload[la + lr + lb + lt] != '"')
-		return RC_IO;
-	rest = payload + la + lr + lb + lt;
-	lrest = strlen(rest);
-	p = malloc(la + li + lb + ly + lrest + 1);
-	if (!p)
-		return RC_NOMEM;
-	memcpy(p, a, la);
-	memcpy(p + la, id, li);
-	memcpy(p + la + li, b, lb);
-	memcpy(p + la + li + lb, type, ly);
-	memcpy(p + la + li + lb + ly, rest, lrest + 1);
-	*out = p;
-	return RC_OK;
-}
-
 /* A delivery of a type other than its row's first: its own event id, and its own body. */
 static enum rc delivery_derive(struct db_stmt *st, struct store_delivery *d)
 {
@@ -124,7 +40,7 @@ static enum rc delivery_derive(struct db_stmt *st, struct store_delivery *d)
 		return RC_OK;
 	rc = store_event_id(d->event_id, row_type, d->event_type, id, sizeof(id));
 	if (!rc && d->payload_json)
-		rc = payload_for(d->payload_json, d->event_id, row_type, id, d->event_type, &body);
+		rc = event_ids_body(d->payload_json, d->event_id, row_type, id, d->event_type, &body);
 	if (rc)
 		return rc;
 	s = strdup(id);
@@ -283,7 +199,7 @@ int store_tx_events_add(struct store_tx *tx, const char *event_id, const char *c
 
 	/* Only the first type may take index 0 of the ids derived from the row's. */
 	for (i = 1; i < ntypes; i++)
-		if (type_index(types[i]) <= 0)
+		if (event_ids_index(types[i]) <= 0)
 			return RC_INVALID;
 	rc = types_json(types, ntypes, tj, sizeof(tj));
 	if (rc)
