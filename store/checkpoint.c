@@ -203,8 +203,9 @@ static void *ckpt_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		if (stop)
 			break;
-		if (ckpt_round(c, db, idle)) {
-			/* Readers held it up: try again at the next pause. */
+		if (ckpt_round(c, db, idle) || !idle) {
+			/* Readers held it up, or writes go on: a TRUNCATE is owed at the next pause
+			 * (its last commit may have come before this round, which cleared dirty). */
 			pthread_mutex_lock(&c->mu);
 			c->dirty = 1;
 			pthread_mutex_unlock(&c->mu);
