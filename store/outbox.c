@@ -149,8 +149,8 @@ static enum rc types_json(const char *const *types, int n, char *out, size_t out
 }
 
 /* The deliveries of a new row: one per type (in their order) and subscription that wants it
- * (in creation order, so that their ids follow it: SQLite-only, rowid within a second), or
- * one to only_webhook; *n gets how many. */
+ * (in creation order, so that their ids follow it: SQLite-only, rowid within a second, and
+ * json_each over the row's types), or one to only_webhook; *n gets how many. */
 static enum rc deliveries_add(struct store_tx *tx, const char *event_id, const char *types,
 			      const char *first, const char *role_slug, const char *only_webhook,
 			      int64_t *n)
@@ -252,7 +252,8 @@ unsigned store_tx_events_wanted(struct store_tx *tx, const char *const *types, i
 	struct db_stmt *st;
 	char tj[256];
 
-	/* When in doubt, build the events: the insert will match as it should. */
+	/* When in doubt, build the events: the insert will match as it should. SQLite-only:
+	 * json_each over the types. */
 	if (types_json(types, ntypes, tj, sizeof(tj)) ||
 	    db_prepare(tx->conn->dc, "SELECT t.key FROM json_each($1) t WHERE EXISTS (SELECT 1 "
 				     "FROM webhooks w WHERE " SUBSCRIBED("t.value", "$2") ")", &st))
