@@ -100,8 +100,10 @@ enum rc revise_seed(struct store *s, const char *json_text) REVISE_WUR;
 
 /*
  * The records of an import, as they come: *out gets record i (the import's to change), or
- * NULL when there is none (the end). It may wait for record i to be read. Returns RC_OK, or
- * another rc when reading stopped on bad input or an error: the import then writes nothing.
+ * NULL when there is none (the end). It may wait for record i to be read. Records are asked
+ * for in order, each once: when record i is asked for, the import is done with the ones
+ * before it (the source may free them). Returns RC_OK, or another rc when reading stopped on
+ * bad input or an error: the import then writes nothing.
  */
 typedef enum rc (*revise_import_next)(void *ctx, size_t i, json_t **out);
 

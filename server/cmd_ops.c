@@ -300,6 +300,8 @@ static enum rc next_record(void *ctx, size_t i, json_t **out)
 {
 	struct import_records *r = ctx;
 
+	/* The import asks for the records in order, and never again for one it has written. */
+	import_records_done(r, i);
 	*out = import_record(r, i);
 	if (*out)
 		return RC_OK;

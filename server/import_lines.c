@@ -61,9 +61,12 @@ static int records_add(struct import_records *r, json_t *v, int line)
 	return 0;
 }
 
-/* records_add, seen by import_record on the other thread when reading is threaded. */
+/* records_add, seen by import_record on the other thread when reading is threaded; then the
+ * records already written are freed here, on the reading thread. */
 static int records_publish(struct import_records *r, json_t *v, int line)
 {
+	json_t *old[64];
+	size_t n = 0, k;
 	int rc;
 
 	if (!r->threaded)
@@ -71,8 +74,24 @@ static int records_publish(struct import_records *r, json_t *v, int line)
 	pthread_mutex_lock(&r->mu);
 	rc = records_add(r, v, line);
 	pthread_cond_broadcast(&r->cond);
+	while (r->freed < r->done && n < sizeof(old) / sizeof(old[0])) {
+		old[n++] = r->v[r->freed];
+		r->v[r->freed++] = NULL;
+	}
 	pthread_mutex_unlock(&r->mu);
+	for (k = 0; k < n; k++)
+		json_decref(old[k]);
 	return rc;
+}
+
+void import_records_done(struct import_records *r, size_t i)
+{
+	if (!r->threaded)
+		return;
+	pthread_mutex_lock(&r->mu);
+	if (i > r->done)
+		r->done = i;
+	pthread_mutex_unlock(&r->mu);
 }
 
 /* One line of input: parsed, checked to be an object, derived members dropped. Returns 0,
