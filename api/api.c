@@ -630,7 +630,7 @@ static const char *route_label(size_t r, char *out, size_t outlen)
 /* The database files and the checkpointer, as Prometheus text. */
 static void store_metrics_text(struct store *st, struct buf *out)
 {
-	static const char *const modes[] = { "passive", "truncate" };
+	static const char *const modes[STORE_CKPT_MODES] = { "passive", "truncate", "restart" };
 	static const char *const results[] = { "complete", "partial", "busy", "failed" };
 	struct store_stats ss;
 	int m, r;
@@ -644,7 +644,7 @@ static void store_metrics_text(struct store *st, struct buf *out)
 	buf_puts(out, "# HELP aijri_sqlite_checkpoints_total WAL checkpoints by mode and result "
 		      "(complete: every frame copied; partial: readers held some back).\n"
 		      "# TYPE aijri_sqlite_checkpoints_total counter\n");
-	for (m = 0; m < 2; m++)
+	for (m = 0; m < STORE_CKPT_MODES; m++)
 		for (r = 0; r < STORE_CKPT_RESULTS; r++)
 			buf_putf(out, "aijri_sqlite_checkpoints_total{mode=\"%s\",result=\"%s\"} %llu\n",
 				 modes[m], results[r], (unsigned long long)ss.checkpoints[m][r]);

@@ -1,7 +1,8 @@
 /*
  * events.c: the webhook events of a revision and of an archive (events.h), queued in the
- * write's transaction. It queues only what some subscription wants (store_tx_event_wanted):
- * an event no one would receive is not stored. It never sends anything: the dispatcher does.
+ * write's transaction as one row of the outbox, whatever their number (store_tx_events_add).
+ * It queues only what some subscription wants (store_tx_events_wanted, one query): an event no
+ * one would receive is not stored. It never sends anything: the dispatcher does.
  */
 #include <math.h>
 #include <stdint.h>
@@ -49,34 +50,49 @@ static json_t *state_json(const struct events_state *st)
 			 "label", st->label ? st->label : "", "revision", st->revision);
 }
 
-/* Queues one event of type with the body of API.md, when a subscription wants it; adds bit
- * to *queued when it was. */
-static enum rc queue_one(struct store_tx *tx, const char *type, unsigned bit, const char *slug,
-			 const char *title, const struct events_state *prev,
-			 const struct events_state *cur, const char *reason, unsigned *queued)
+/*
+ * Queues the events types[0..n) (bits[i] the EVENTS_* of types[i]) of one revision or archive
+ * as one row, for the subscriptions that want them, with the body of API.md; adds the bits of
+ * those queued to *queued. The body stored is the first wanted type's; the outbox gives each
+ * other type its own id and body (store_event_id).
+ */
+static enum rc queue(struct store_tx *tx, const char *const *types, const unsigned *bits,
+		     int n, const char *slug, const char *title, const struct events_state *prev,
+		     const struct events_state *cur, const char *reason, unsigned *queued)
 {
-	char id[64];
+	const char *wanted[4];
+	unsigned want, got = 0;
+	char id[STORE_EVENT_ID_MAX];
 	json_t *body = NULL;
 	char *payload = NULL;
 	enum rc rc;
+	int i, k = 0;
 
-	if (!store_tx_event_wanted(tx, type, slug))
+	want = store_tx_events_wanted(tx, types, n, slug);
+	for (i = 0; i < n && k < 4; i++) {
+		if (want & (1u << i)) {
+			wanted[k++] = types[i];
+			got |= bits[i];
+		}
+	}
+	if (!k)
 		return RC_OK;
 	rc = events_new_id(id, sizeof(id));
 	if (rc)
 		goto out;
-	body = json_pack("{s:s, s:s, s:s, s:{s:{s:s, s:s}, s:o, s:o, s:o}}", "id", id, "type", type,
-			 "created_at", store_tx_now(tx), "data", "role", "slug", slug, "title",
-			 title ? title : "", "previous", state_json(prev), "current",
+	store_event_row_id(id);
+	body = json_pack("{s:s, s:s, s:s, s:{s:{s:s, s:s}, s:o, s:o, s:o}}", "id", id, "type",
+			 wanted[0], "created_at", store_tx_now(tx), "data", "role", "slug", slug,
+			 "title", title ? title : "", "previous", state_json(prev), "current",
 			 state_json(cur), "reason", reason ? json_string(reason) : json_null());
 	payload = events_dumps(body);
 	if (!payload) {
 		rc = RC_NOMEM;
 		goto out;
 	}
-	rc = store_tx_event_add(tx, id, type, slug, payload, NULL, NULL);
+	rc = store_tx_events_add(tx, id, wanted, k, slug, payload, NULL, NULL);
 	if (!rc)
-		*queued |= bit;
+		*queued |= got;
 out:
 	json_decref(body);
 	free(payload);
@@ -87,33 +103,32 @@ enum rc events_queue_revision(struct store_tx *tx, const char *slug, const char 
 			      const struct events_state *prev, const struct events_state *cur,
 			      const char *reason, unsigned *queued)
 {
-	enum rc rc;
+	const char *types[3] = { "assessment.revised" };
+	unsigned bits[3] = { EVENTS_REVISED };
+	int n = 1;
 
-	rc = queue_one(tx, "assessment.revised", EVENTS_REVISED, slug, title, prev, cur, reason,
-		       queued);
-	if (rc || !prev)
-		return rc;
 	/* Published scores have one decimal: a difference below half of that is none. */
-	if (fabs(prev->score - cur->score) > 0.04) {
-		rc = queue_one(tx, "score.changed", EVENTS_SCORE_CHANGED, slug, title, prev, cur,
-			       reason, queued);
-		if (rc)
-			return rc;
+	if (prev && fabs(prev->score - cur->score) > 0.04) {
+		types[n] = "score.changed";
+		bits[n++] = EVENTS_SCORE_CHANGED;
 	}
-	if (strcmp(prev->zone ? prev->zone : "", cur->zone ? cur->zone : ""))
-		rc = queue_one(tx, "zone.changed", EVENTS_ZONE_CHANGED, slug, title, prev, cur, reason,
-			       queued);
-	return rc;
+	if (prev && strcmp(prev->zone ? prev->zone : "", cur->zone ? cur->zone : "")) {
+		types[n] = "zone.changed";
+		bits[n++] = EVENTS_ZONE_CHANGED;
+	}
+	return queue(tx, types, bits, n, slug, title, prev, cur, reason, queued);
 }
 
 enum rc events_queue_archived(struct store_tx *tx, const char *slug, unsigned *queued)
 {
+	static const char *const type = "role.archived";
+	static const unsigned bit = EVENTS_ARCHIVED;
 	struct store_role r;
 	struct events_state prev;
 	enum rc rc;
 
 	/* Reading the role costs more than the check: only for an event someone wants. */
-	if (!store_tx_event_wanted(tx, "role.archived", slug))
+	if (!store_tx_event_wanted(tx, type, slug))
 		return RC_OK;
 	rc = store_tx_role_get(tx, slug, &r);
 	if (rc)
@@ -122,8 +137,7 @@ enum rc events_queue_archived(struct store_tx *tx, const char *slug, unsigned *q
 	prev.zone = r.zone;
 	prev.label = r.label;
 	prev.revision = r.revision;
-	rc = queue_one(tx, "role.archived", EVENTS_ARCHIVED, slug, r.title, &prev, NULL, NULL,
-		       queued);
+	rc = queue(tx, &type, &bit, 1, slug, r.title, &prev, NULL, NULL, queued);
 	store_role_release(&r);
 	return rc;
 }

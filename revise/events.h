@@ -1,8 +1,9 @@
 /*
  * events.h: the webhook events a write to a role queues, with the bodies of API.md, through
- * the store's outbox (store_tx_event_add) inside the write's own transaction, so that an event
- * exists exactly when its revision does. Also the event ids and the one serialisation of every
- * event body, which the ping of /webhooks (api/webhooks.c) uses too.
+ * the store's outbox (store_tx_events_add: one row for all of a revision's events) inside the
+ * write's own transaction, so that an event exists exactly when its revision does. Also the
+ * event ids and the one serialisation of every event body, which the ping of /webhooks
+ * (api/webhooks.c) uses too.
  */
 #ifndef REVISE_EVENTS_H
 #define REVISE_EVENTS_H

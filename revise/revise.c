@@ -436,33 +436,54 @@ enum rc revise_seed(struct store *s, const char *json_text)
 }
 
 struct import_job {
-	json_t *const *roles;
-	size_t n;
+	revise_import_next next;
+	void *ctx;
 	size_t bad;                  /* the index that failed */
 	struct scoring_errors *errs; /* the caller's */
 };
 
-/* One record of an import, created as revise_create would; its errors into j. */
-static enum rc import_one(struct store_tx *tx, struct import_job *j, size_t i,
-			  struct revise_result *res)
+/* After record i was refused for a slug that is taken: the first invalid record after it,
+ * if any, is the one to name (RC_INVALID, j->bad and j->errs set), as when every record was
+ * checked before any was written. */
+static enum rc import_later_invalid(struct import_job *j, size_t i)
 {
-	json_t *body = json_deep_copy(j->roles[i]);
+	struct scoring_input in;
+	json_t *v, *norm = NULL;
 	enum rc rc;
 
-	if (!body || json_object_set_new(body, "reason", json_string("imported"))) {
-		json_decref(body);
+	for (i++;; i++) {
+		if (j->next(j->ctx, i, &v) || !v)
+			return RC_OK;
+		scoring_errors_init(j->errs);
+		rc = assessment_read_role(v, ASSESSMENT_REQUIRE_SLUG, &in, &norm, j->errs);
+		json_decref(norm);
+		norm = NULL;
+		if (rc || j->errs->n) {
+			j->bad = i;
+			return RC_INVALID;
+		}
+	}
+}
+
+/* Record i of an import, created as revise_create would (the body is its own: no copy); its
+ * errors into j. */
+static enum rc import_one(struct store_tx *tx, struct import_job *j, size_t i, json_t *body,
+			  struct revise_result *res)
+{
+	enum rc rc;
+
+	if (json_object_set_new(body, "reason", json_string("imported")))
 		return RC_NOMEM;
-	}
 	rc = revise_create(tx, NULL, body, NULL, res);
-	json_decref(body);
-	if (rc) {
-		j->bad = i;
-		*j->errs = res->errs;
-		if (rc == RC_CONFLICT)
-			scoring_errors_add(j->errs, "slug", "%s: \"%s\"",
-					   res->detail[0] ? res->detail : "is taken",
-					   res->slug ? res->slug : "");
-	}
+	if (!rc)
+		return RC_OK;
+	j->bad = i;
+	if (rc == RC_CONFLICT && import_later_invalid(j, i) == RC_INVALID)
+		return RC_INVALID;
+	*j->errs = res->errs;
+	if (rc == RC_CONFLICT)
+		scoring_errors_add(j->errs, "slug", "%s: \"%s\"",
+				   res->detail[0] ? res->detail : "is taken", res->slug ? res->slug : "");
 	return rc;
 }
 
@@ -470,14 +491,18 @@ static int import_job(struct store_tx *tx, void *arg)
 {
 	struct import_job *j = arg;
 	struct revise_result *res = calloc(1, sizeof(*res));
+	json_t *v = NULL;
 	size_t i;
 	enum rc rc = RC_OK;
 
 	if (!res)
 		return RC_NOMEM;
-	for (i = 0; i < j->n && !rc; i++) {
+	for (i = 0; !rc; i++) {
+		rc = j->next(j->ctx, i, &v);
+		if (rc || !v)
+			break;
 		revise_result_init(res);
-		rc = import_one(tx, j, i, res);
+		rc = import_one(tx, j, i, v, res);
 		revise_result_release(res);
 	}
 	free(res);
@@ -506,20 +531,19 @@ enum rc revise_import_check(json_t *const *roles, size_t n, size_t *bad_index,
 	return RC_OK;
 }
 
-enum rc revise_import(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
+enum rc revise_import(struct store *s, revise_import_next next, void *ctx, size_t *bad_index,
 		      struct scoring_errors *errs)
 {
 	struct import_job j;
 	enum rc rc;
 
-	/* Every record is checked before the writer is asked for anything: a bad file then costs
-	 * no transaction, and the first bad record is named even when a later one is bad too. */
-	rc = revise_import_check(roles, n, bad_index, errs);
-	if (rc)
-		return rc;
+	/* One pass: each record is validated as it is created (a failure rolls the whole job
+	 * back), not checked once before and read again for its write. */
+	scoring_errors_init(errs);
+	*bad_index = 0;
 	memset(&j, 0, sizeof(j));
-	j.roles = roles;
-	j.n = n;
+	j.next = next;
+	j.ctx = ctx;
 	j.errs = errs;
 	rc = store_write(s, import_job, &j);
 	if (rc)

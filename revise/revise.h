@@ -99,14 +99,24 @@ enum rc revise_archive(struct store_tx *tx, struct revise *rv, const struct revi
 enum rc revise_seed(struct store *s, const char *json_text) REVISE_WUR;
 
 /*
- * `aijri import`: validates every role body of roles[0..n) as a create does (slug required,
- * unknown fields rejected), then creates them all as revision 1 in one store job, each as
- * revise_create would with the reason "imported": all or nothing. On failure returns the rc
- * (RC_INVALID for a bad body, RC_CONFLICT for a slug or alias taken, by the database or by an
- * earlier record), sets *bad_index to the first record that failed and lists its errors in
- * errs; nothing is written.
+ * The records of an import, as they come: *out gets record i (the import's to change), or
+ * NULL when there is none (the end). It may wait for record i to be read. Records are asked
+ * for in order, each once: when record i is asked for, the import is done with the ones
+ * before it (the source may free them). Returns RC_OK, or another rc when reading stopped on
+ * bad input or an error: the import then writes nothing.
  */
-enum rc revise_import(struct store *s, json_t *const *roles, size_t n, size_t *bad_index,
+typedef enum rc (*revise_import_next)(void *ctx, size_t i, json_t **out);
+
+/*
+ * `aijri import`: creates every role body that next gives, in order, as revision 1 in one
+ * store job, each validated as a create does (slug required, unknown fields rejected) and
+ * created as revise_create would with the reason "imported": all or nothing. The records are
+ * read while the ones before are written. On failure returns the rc (RC_INVALID for a bad
+ * body, which is named before any slug or alias taken; RC_CONFLICT for a slug or alias taken,
+ * by the database or by an earlier record; next's rc when reading stopped), sets *bad_index
+ * to the record that failed and lists its errors in errs; nothing is written.
+ */
+enum rc revise_import(struct store *s, revise_import_next next, void *ctx, size_t *bad_index,
 		      struct scoring_errors *errs) REVISE_WUR;
 /* The validation alone of revise_import (RC_INVALID and *bad_index and errs as there);
  * writes nothing and needs no store. */

@@ -307,9 +307,44 @@ out:
  * import
  */
 
+/* revise_import's source: the records as the reading thread parses them. */
+static enum rc next_record(void *ctx, size_t i, json_t **out)
+{
+	struct import_records *r = ctx;
+
+	/* The import asks for the records in order, and never again for one it has written. */
+	import_records_done(r, i);
+	*out = import_record(r, i);
+	if (*out)
+		return RC_OK;
+	/* The end: a good one, or reading stopped (the import then writes nothing). */
+	pthread_mutex_lock(&r->mu);
+	i = r->ret ? 1 : 0;
+	pthread_mutex_unlock(&r->mu);
+	return i ? RC_IO : RC_OK;
+}
+
+/* What an import that wrote nothing says, and its exit status: a bad record before the
+ * line that stopped the reading comes first, then that line, then a slug taken. */
+static int import_failed(const char *name, struct import_records *recs, int read_ret, enum rc rc,
+			 size_t bad, const struct scoring_errors *errs)
+{
+	if (rc == RC_INVALID || (rc == RC_CONFLICT && !read_ret)) {
+		import_report_bad(name, recs->line[bad], errs);
+		return 2;
+	}
+	if (read_ret == 2) {
+		fprintf(stderr, "aijri: import: %s; nothing was imported\n", recs->why);
+		return 2;
+	}
+	if (!read_ret)
+		fprintf(stderr, "aijri: import: %s: nothing was imported: %s\n", name, rc_str(rc));
+	return 1;
+}
+
 int cmd_import(int argc, char **argv)
 {
-	struct import_records recs = { NULL, NULL, 0, 0, "" };
+	struct import_records recs;
 	struct scoring_errors errs;
 	struct store_file_lock lock = { -1, -1 };
 	struct store *s = NULL;
@@ -317,8 +352,9 @@ int cmd_import(int argc, char **argv)
 	const char *name;
 	FILE *f = NULL;
 	size_t bad = 0;
-	int ret = 1, rc;
+	int ret = 1, read_ret, rc;
 
+	memset(&recs, 0, sizeof(recs));
 	argc = config_db_arg(argc, argv, db, sizeof(db));
 	if (argc != 1 || (argv[0][0] == '-' && argv[0][1])) {
 		fprintf(stderr, "usage: aijri import FILE|- [--db DB]\n"
@@ -331,18 +367,6 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "aijri: import: %s: %s\n", argv[0], strerror(errno));
 		goto out;
 	}
-	ret = import_read(f, name, &recs);
-	if (ret == 2) {
-		/* The first bad record is named: one before the line that stopped the reading
-		 * comes first. */
-		if (revise_import_check(recs.v, recs.n, &bad, &errs) == RC_INVALID)
-			import_report_bad(name, recs.line[bad], &errs);
-		else
-			fprintf(stderr, "aijri: import: %s; nothing was imported\n", recs.why);
-	}
-	if (ret)
-		goto out;
-	ret = 1;
 	/* A running server caches its answers and learns of writes only from its own commits: it
 	 * would keep serving lists without the imported roles. Import into a stopped database,
 	 * or POST the roles to the running server. */
@@ -355,14 +379,14 @@ int cmd_import(int argc, char **argv)
 		fprintf(stderr, "aijri: import: %s\n", err);
 		goto out;
 	}
-	rc = revise_import(s, recs.v, recs.n, &bad, &errs);
-	if (rc == RC_INVALID || rc == RC_CONFLICT) {
-		import_report_bad(name, recs.line[bad], &errs);
-		ret = 2;
+	/* The lines are parsed on a thread of their own while the writer creates the roles
+	 * read before them. */
+	if (import_read_start(f, name, &recs))
 		goto out;
-	}
-	if (rc) {
-		fprintf(stderr, "aijri: import: %s: nothing was imported: %s\n", name, rc_str(rc));
+	rc = revise_import(s, next_record, &recs, &bad, &errs);
+	read_ret = import_read_finish(&recs);
+	if (rc || read_ret) {
+		ret = import_failed(name, &recs, read_ret, rc, bad, &errs);
 		goto out;
 	}
 	printf("imported %zu roles\n", recs.n);

@@ -464,6 +464,9 @@ static void *dispatcher_main(void *arg)
 	int64_t last_cleanup = 0;
 	int running;
 
+	/* Named, so that perf and top tell the threads apart. */
+	pthread_setname_np(pthread_self(), "aijri-webhooks");
+
 	while (!atomic_load(&dp->stop)) {
 		cleanup(dp, &last_cleanup);
 		start_due(dp);

@@ -29,7 +29,9 @@ void import_records_release(struct import_records *r)
 		json_decref(r->v[i]);
 	free(r->v);
 	free(r->line);
-	memset(r, 0, sizeof(*r));
+	r->v = NULL;
+	r->line = NULL;
+	r->n = r->cap = 0;
 }
 
 /* Takes the reference to v. */
@@ -57,6 +59,39 @@ static int records_add(struct import_records *r, json_t *v, int line)
 	r->line[r->n] = line;
 	r->n++;
 	return 0;
+}
+
+/* records_add, seen by import_record on the other thread when reading is threaded; then the
+ * records already written are freed here, on the reading thread. */
+static int records_publish(struct import_records *r, json_t *v, int line)
+{
+	json_t *old[64];
+	size_t n = 0, k;
+	int rc;
+
+	if (!r->threaded)
+		return records_add(r, v, line);
+	pthread_mutex_lock(&r->mu);
+	rc = records_add(r, v, line);
+	pthread_cond_broadcast(&r->cond);
+	while (r->freed < r->done && n < sizeof(old) / sizeof(old[0])) {
+		old[n++] = r->v[r->freed];
+		r->v[r->freed++] = NULL;
+	}
+	pthread_mutex_unlock(&r->mu);
+	for (k = 0; k < n; k++)
+		json_decref(old[k]);
+	return rc;
+}
+
+void import_records_done(struct import_records *r, size_t i)
+{
+	if (!r->threaded)
+		return;
+	pthread_mutex_lock(&r->mu);
+	if (i > r->done)
+		r->done = i;
+	pthread_mutex_unlock(&r->mu);
 }
 
 /* One line of input: parsed, checked to be an object, derived members dropped. Returns 0,
@@ -92,7 +127,7 @@ static int parse_line(const char *name, int lineno, const struct buf *line, stru
 		json_decref(v);
 		return 2;
 	}
-	if (records_add(r, v, lineno)) {
+	if (records_publish(r, v, lineno)) {
 		fprintf(stderr, "aijri: import: out of memory\n");
 		return 1;
 	}
@@ -129,6 +164,63 @@ int import_read(FILE *f, const char *name, struct import_records *r)
 		ret = parse_line(name, lineno, &line, r);
 	buf_release(&line);
 	return ret;
+}
+
+static void *reader_main(void *arg)
+{
+	struct import_records *r = arg;
+	int ret = import_read(r->f, r->name, r);
+
+	pthread_mutex_lock(&r->mu);
+	r->ret = ret;
+	r->reading = 0;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int import_read_start(FILE *f, const char *name, struct import_records *r)
+{
+	r->f = f;
+	r->name = name;
+	r->threaded = 1;
+	r->reading = 1;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	if (pthread_create(&r->thread, NULL, reader_main, r)) {
+		fprintf(stderr, "aijri: import: cannot start the reading thread\n");
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->cond);
+		r->threaded = 0;
+		return 1;
+	}
+	return 0;
+}
+
+json_t *import_record(struct import_records *r, size_t i)
+{
+	json_t *v = NULL;
+
+	if (!r->threaded)
+		return i < r->n ? r->v[i] : NULL;
+	pthread_mutex_lock(&r->mu);
+	while (i >= r->n && r->reading)
+		pthread_cond_wait(&r->cond, &r->mu);
+	if (i < r->n)
+		v = r->v[i];
+	pthread_mutex_unlock(&r->mu);
+	return v;
+}
+
+int import_read_finish(struct import_records *r)
+{
+	if (!r->threaded)
+		return r->ret;
+	pthread_join(r->thread, NULL);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cond);
+	r->threaded = 0;
+	return r->ret;
 }
 
 void import_report_bad(const char *name, int line, const struct scoring_errors *errs)

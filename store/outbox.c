@@ -21,11 +21,41 @@
  * Rows
  */
 
-/* Needs the delivery's subscription as w: a pending delivery of a disabled one is paused. */
+/* Needs the delivery's subscription as w: a pending delivery of a disabled one is paused.
+ * d.event_id is the event row's id, e.type its first type (store_event_id). */
 #define DELIVERY_COLS \
-	"d.id, d.webhook_id, d.event_id, e.type, " \
+	"d.id, d.webhook_id, d.event_id, coalesce(d.event_type, e.type), " \
 	"CASE WHEN d.status = 'pending' AND w.status = 'disabled' THEN 'paused' ELSE d.status END, " \
-	"d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, d.updated_at"
+	"d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, " \
+	"d.updated_at, e.type"
+
+/* A delivery of a type other than its row's first: its own event id, and its own body. */
+static enum rc delivery_derive(struct db_stmt *st, struct store_delivery *d)
+{
+	const char *row_type = db_col_text(st, 11, NULL);
+	char id[STORE_EVENT_ID_MAX], *body = NULL, *s;
+	enum rc rc;
+
+	if (!row_type || !strcmp(row_type, d->event_type))
+		return RC_OK;
+	rc = store_event_id(d->event_id, row_type, d->event_type, id, sizeof(id));
+	if (!rc && d->payload_json)
+		rc = event_ids_body(d->payload_json, d->event_id, row_type, id, d->event_type, &body);
+	if (rc)
+		return rc;
+	s = strdup(id);
+	if (!s) {
+		free(body);
+		return RC_NOMEM;
+	}
+	free(d->event_id);
+	d->event_id = s;
+	if (body) {
+		free(d->payload_json);
+		d->payload_json = body;
+	}
+	return RC_OK;
+}
 
 void store_delivery_release(struct store_delivery *d)
 {
@@ -48,6 +78,8 @@ void store_delivery_release(struct store_delivery *d)
 /* Fills d from a row of DELIVERY_COLS, plus payload, url and secret after them if extras. */
 static enum rc delivery_from_row(struct db_stmt *st, struct store_delivery *d, int extras)
 {
+	enum rc rc;
+
 	memset(d, 0, sizeof(*d));
 	d->id = db_col_int64(st, 0);
 	if (db_col_strdup(st, 1, &d->webhook_id) || db_col_strdup(st, 2, &d->event_id) ||
@@ -71,11 +103,14 @@ static enum rc delivery_from_row(struct db_stmt *st, struct store_delivery *d, i
 	    !d->updated_at)
 		goto oom;
 	if (extras) {
-		if (db_col_strdup(st, 11, &d->payload_json) || db_col_strdup(st, 12, &d->url) ||
-		    db_col_strdup(st, 13, &d->secret) || !d->payload_json || !d->url || !d->secret)
+		if (db_col_strdup(st, 12, &d->payload_json) || db_col_strdup(st, 13, &d->url) ||
+		    db_col_strdup(st, 14, &d->secret) || !d->payload_json || !d->url || !d->secret)
 			goto oom;
 	}
-	return RC_OK;
+	rc = delivery_derive(st, d);
+	if (rc)
+		store_delivery_release(d);
+	return rc;
 oom:
 	store_delivery_release(d);
 	return RC_NOMEM;
@@ -95,56 +130,97 @@ oom:
 	"AND (w.roles_json IS NULL OR EXISTS (SELECT 1 FROM json_each(w.roles_json) r " \
 	"WHERE r.value = " role "))"
 
-int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *type,
-		       const char *role_slug, const char *payload_json, const char *only_webhook,
-		       int *n_deliveries)
+/* types as a JSON array into out: they are names of the code's, never escaped. */
+static enum rc types_json(const char *const *types, int n, char *out, size_t outlen)
 {
-	struct db_conn *c = tx->conn->dc;
+	size_t len = 0;
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		k = snprintf(out + len, outlen - len, "%s\"%s\"", i ? "," : "[", types[i]);
+		if (k < 0 || (size_t)k >= outlen - len)
+			return RC_TOOLARGE;
+		len += (size_t)k;
+	}
+	if (!n || len + 2 > outlen)
+		return RC_TOOLARGE;
+	memcpy(out + len, "]", 2);
+	return RC_OK;
+}
+
+/* The deliveries of a new row: one per type (in their order) and subscription that wants it
+ * (in creation order, so that their ids follow it: SQLite-only, rowid within a second, and
+ * json_each over the row's types), or one to only_webhook; *n gets how many. */
+static enum rc deliveries_add(struct store_tx *tx, const char *event_id, const char *types,
+			      const char *first, const char *role_slug, const char *only_webhook,
+			      int64_t *n)
+{
 	struct db_stmt *st;
-	int64_t n;
 	enum rc rc;
 
-	rc = db_prepare(c, "INSERT INTO events (id, type, role_slug, payload_json, created_at) "
-			   "VALUES ($1, $2, $3, $4, $5)", &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, event_id);
-	db_bind_text(st, 2, type);
-	db_bind_text(st, 3, role_slug);
-	db_bind_text(st, 4, payload_json);
-	db_bind_text(st, 5, tx->now);
-	rc = db_exec(st);
-	if (rc)
-		return rc;
-	tx->changed = 1;
-
 	if (only_webhook) {
-		rc = db_prepare(c, "INSERT INTO deliveries (webhook_id, event_id, status, attempts, "
-				   "next_attempt_at, created_at, updated_at) "
-				   "SELECT w.id, $1, 'pending', 0, $2, $3, $3 FROM webhooks w "
-				   "WHERE w.id = $4", &st);
+		rc = db_prepare(tx->conn->dc, "INSERT INTO deliveries (webhook_id, event_id, "
+				"event_type, status, attempts, next_attempt_at, created_at, updated_at) "
+				"SELECT w.id, $1, $5, 'pending', 0, $2, $3, $3 FROM webhooks w "
+				"WHERE w.id = $4", &st);
 		if (rc)
 			return rc;
 		db_bind_text(st, 4, only_webhook);
+		db_bind_text(st, 5, first);
 	} else {
-		/* Subscriptions are matched in creation order, so deliveries of one event get
-		 * ids in that order too (SQLite-only: rowid within a second). */
-		rc = db_prepare(c, "INSERT INTO deliveries (webhook_id, event_id, status, attempts, "
-				   "next_attempt_at, created_at, updated_at) "
-				   "SELECT w.id, $1, 'pending', 0, $2, $3, $3 FROM webhooks w "
-				   "WHERE " SUBSCRIBED("$4", "$5") " ORDER BY w.created_at, w.rowid", &st);
+		rc = db_prepare(tx->conn->dc, "INSERT INTO deliveries (webhook_id, event_id, "
+				"event_type, status, attempts, next_attempt_at, created_at, updated_at) "
+				"SELECT w.id, $1, t.value, 'pending', 0, $2, $3, $3 "
+				"FROM json_each($4) t, webhooks w WHERE " SUBSCRIBED("t.value", "$5")
+				" ORDER BY t.key, w.created_at, w.rowid", &st);
 		if (rc)
 			return rc;
-		db_bind_text(st, 4, type);
+		db_bind_text(st, 4, types);
 		db_bind_text(st, 5, role_slug);
 	}
 	db_bind_text(st, 1, event_id);
 	db_bind_int64(st, 2, tx->now_unix);
 	db_bind_text(st, 3, tx->now);
 	rc = db_exec(st);
+	if (!rc)
+		*n = db_changes(st);
+	return rc;
+}
+
+int store_tx_events_add(struct store_tx *tx, const char *event_id, const char *const *types,
+			int ntypes, const char *role_slug, const char *payload_json,
+			const char *only_webhook, int *n_deliveries)
+{
+	char tj[256];
+	struct db_stmt *st;
+	int64_t n = 0;
+	enum rc rc;
+	int i;
+
+	/* Only the first type may take index 0 of the ids derived from the row's. */
+	for (i = 1; i < ntypes; i++)
+		if (event_ids_index(types[i]) <= 0)
+			return RC_INVALID;
+	rc = types_json(types, ntypes, tj, sizeof(tj));
 	if (rc)
 		return rc;
-	n = db_changes(st);
+	rc = db_prepare(tx->conn->dc, "INSERT INTO events (id, type, role_slug, payload_json, "
+				      "created_at, types_json) VALUES ($1, $2, $3, $4, $5, $6)", &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, event_id);
+	db_bind_text(st, 2, types[0]);
+	db_bind_text(st, 3, role_slug);
+	db_bind_text(st, 4, payload_json);
+	db_bind_text(st, 5, tx->now);
+	db_bind_text(st, 6, tj);
+	rc = db_exec(st);
+	if (rc)
+		return rc;
+	tx->changed = 1;
+	rc = deliveries_add(tx, event_id, tj, types[0], role_slug, only_webhook, &n);
+	if (rc)
+		return rc;
 	if (n > 0)
 		tx->events_added = 1;
 	if (n_deliveries)
@@ -152,17 +228,46 @@ int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *ty
 	return RC_OK;
 }
 
+int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *type,
+		       const char *role_slug, const char *payload_json, const char *only_webhook,
+		       int *n_deliveries)
+{
+	return store_tx_events_add(tx, event_id, &type, 1, role_slug, payload_json, only_webhook,
+				   n_deliveries);
+}
+
+static enum rc wanted_row(void *ctx, struct db_stmt *st)
+{
+	int64_t k = db_col_int64(st, 0);
+
+	if (k >= 0 && k < 32)
+		*(unsigned *)ctx |= 1u << k;
+	return RC_OK;
+}
+
+unsigned store_tx_events_wanted(struct store_tx *tx, const char *const *types, int ntypes,
+				const char *role_slug)
+{
+	unsigned all = ntypes >= 32 ? ~0u : (1u << ntypes) - 1, got = 0;
+	struct db_stmt *st;
+	char tj[256];
+
+	/* When in doubt, build the events: the insert will match as it should. SQLite-only:
+	 * json_each over the types. */
+	if (types_json(types, ntypes, tj, sizeof(tj)) ||
+	    db_prepare(tx->conn->dc, "SELECT t.key FROM json_each($1) t WHERE EXISTS (SELECT 1 "
+				     "FROM webhooks w WHERE " SUBSCRIBED("t.value", "$2") ")", &st))
+		return all;
+	db_bind_text(st, 1, tj);
+	db_bind_text(st, 2, role_slug);
+	if (db_each(st, wanted_row, &got))
+		return all;
+	return got;
+}
+
 int store_tx_event_wanted(struct store_tx *tx, const char *type, const char *role_slug)
 {
-	struct db_stmt *st;
-
-	/* When in doubt, build the event: the insert will match as it should. */
-	if (db_prepare(tx->conn->dc, "SELECT 1 FROM webhooks w WHERE " SUBSCRIBED("$1", "$2")
-				     " LIMIT 1", &st))
-		return 1;
-	db_bind_text(st, 1, type);
-	db_bind_text(st, 2, role_slug);
-	return db_one(st, NULL, NULL) != RC_NOTFOUND;
+	return store_tx_events_wanted(tx, &type, 1, role_slug) != 0;
 }
 
 struct delivery_rows {
@@ -480,9 +585,10 @@ int store_tx_delivery_redeliver(struct store_tx *tx, const char *webhook_id, int
 	/* Sending again is asked for now: a paused subscription sends nothing until resumed. */
 	if (disabled)
 		return RC_CONFLICT;
-	rc = db_prepare(c, "INSERT INTO deliveries (webhook_id, event_id, status, attempts, "
-			   "next_attempt_at, created_at, updated_at) "
-			   "SELECT webhook_id, event_id, 'pending', 0, $3, $4, $4 FROM deliveries "
+	rc = db_prepare(c, "INSERT INTO deliveries (webhook_id, event_id, event_type, status, "
+			   "attempts, next_attempt_at, created_at, updated_at) "
+			   "SELECT webhook_id, event_id, event_type, 'pending', 0, $3, $4, $4 "
+			   "FROM deliveries "
 			   "WHERE id = $2 AND webhook_id = $1 RETURNING id", &st);
 	if (rc)
 		return rc;

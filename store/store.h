@@ -325,17 +325,47 @@ int store_webhooks_list(struct store *s, int limit, int offset,
 			int (*row)(void *ctx, const struct store_webhook *w), void *ctx, int *total);
 
 /*
- * Queues an event: stores it and one pending delivery, due now, for every subscription,
- * active or paused (disabled), whose events include `type` and whose roles are NULL or
- * include role_slug; a paused one's delivery waits until it is active again.
- * With only_webhook set, the event goes to that subscription alone, whatever its filters
- * (ping). Sets *n_deliveries when not NULL. Wakes the dispatcher after commit.
+ * Event rows. The events of one revision are one row, its types as data (migration 0008):
+ * the row's id is the event id of its first type, and payload_json the body of that event,
+ * which starts {"id":"<that id>","type":"<that type>", . Every other type of the row has an
+ * event id of its own, store_event_id(), and the same body but for that id and type. A
+ * delivery names its row and its type; reads and the dispatcher see each event's own id and
+ * body.
  */
+#define STORE_EVENT_ID_MAX 64
+/* Makes a fresh random event id fit for a row of several types (its last character's low two
+ * bits, base64url, cleared): the ids derived from it for the row's other types then differ
+ * from it and from each other. */
+void store_event_row_id(char *id);
+/* The event id of `type` in the row row_id whose first type is row_type: row_id itself for
+ * that type, else row_id with the low two bits of its last character set to the type's
+ * index (score.changed 1, zone.changed 2, role.archived 3). RC_INVALID for a type that can
+ * share no row. */
+enum rc store_event_id(const char *row_id, const char *row_type, const char *type, char *out,
+		       size_t outlen);
+
+/*
+ * Queues the events of one row: stores the row (types[0..ntypes) in the order they are sent;
+ * assessment.revised, when there, first) and one pending delivery, due now, per type and
+ * subscription, active or paused (disabled), whose events include that type and whose roles
+ * are NULL or include role_slug; a paused one's delivery waits until it is active again.
+ * Deliveries are made in the order of the types, then of the subscriptions' creation, so that
+ * an endpoint gets a revision's events in that order. With only_webhook set (one type: a
+ * ping), the event goes to that subscription alone, whatever its filters. Sets *n_deliveries
+ * when not NULL. Wakes the dispatcher after commit.
+ */
+int store_tx_events_add(struct store_tx *tx, const char *event_id, const char *const *types,
+			int ntypes, const char *role_slug, const char *payload_json,
+			const char *only_webhook, int *n_deliveries);
+/* store_tx_events_add of one type. */
 int store_tx_event_add(struct store_tx *tx, const char *event_id, const char *type,
 		       const char *role_slug, const char *payload_json, const char *only_webhook,
 		       int *n_deliveries);
-/* Whether any subscription, active or paused, would get an event of `type` about role_slug:
- * an event that none would get is not built or stored at all. */
+/* Which of types (bit i for types[i]) any subscription, active or paused, would get about
+ * role_slug, in one query: an event that none would get is not built or stored at all. */
+unsigned store_tx_events_wanted(struct store_tx *tx, const char *const *types, int ntypes,
+				const char *role_slug);
+/* The same for one type: 1 if any subscription would get it. */
 int store_tx_event_wanted(struct store_tx *tx, const char *type, const char *role_slug);
 
 struct store_delivery {
@@ -472,10 +502,18 @@ enum store_ckpt_result {
 	STORE_CKPT_FAILED,
 	STORE_CKPT_RESULTS
 };
+/* The checkpoints' modes (SQLite's): PASSIVE catches up; under load RESTART lets the writer
+ * start the -wal file over in place; when writes pause TRUNCATE cuts it to nothing. */
+enum store_ckpt_mode {
+	STORE_CKPT_PASSIVE,
+	STORE_CKPT_TRUNCATE,
+	STORE_CKPT_RESTART,
+	STORE_CKPT_MODES
+};
 struct store_stats {
 	int64_t db_bytes;           /* the database file */
 	int64_t wal_bytes;          /* its -wal file */
-	uint64_t checkpoints[2][STORE_CKPT_RESULTS]; /* [0] PASSIVE, [1] TRUNCATE */
+	uint64_t checkpoints[STORE_CKPT_MODES][STORE_CKPT_RESULTS]; /* [mode][result] */
 	int64_t last_complete_unix; /* when a checkpoint last copied every frame; 0: never */
 	int last_wal_frames;        /* the last checkpoint's frames in the WAL ... */
 	int last_copied_frames;     /* ... and frames copied into the database */

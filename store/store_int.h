@@ -8,10 +8,11 @@
  *                  migrations, operations
  *   roles.c tokens.c webhooks.c outbox.c idempotency.c history.c
  *                  the rows, each file its tables (webhooks.c asks outbox.c for the
- *                  pause window)
+ *                  pause window; outbox.c asks event_ids.c for the ids and bodies of an
+ *                  event row's types)
  *   writer.c       the writer thread: the job queue, group commit, the background clean-up
  *   readers.c      one read connection per reading thread
- *   catalog.c checkpoint.c db*.c
+ *   catalog.c checkpoint.c event_ids.c db*.c
  *
  * The writer runs the clean-up of idempotency.c and wakes the outbox of outbox.c through
  * struct writer_hooks, given by store_open, so that it names no file of rows.
@@ -171,6 +172,15 @@ struct outbox *outbox_new(void);
 void outbox_free(struct outbox *o);
 /* The pause window in seconds (webhooks.c expires what waited longer). */
 int64_t outbox_pause(const struct outbox *o);
+
+/* event_ids.c: the index of an event type in the ids derived from an event row's (0 for
+ * assessment.revised, which is first in its row; -1 for a type that shares no row), and the
+ * body of the event id of type in a row whose payload is its first type's (row_type, with
+ * the row's id row_id): a new string into *out, or RC_IO when payload does not start with
+ * that id and type. */
+int event_ids_index(const char *type);
+STORE_WARN enum rc event_ids_body(const char *payload, const char *row_id, const char *row_type,
+				  const char *id, const char *type, char **out);
 
 /* history.c: registers aijri_history_entry(), the packing of a score history row, on c, a
  * connection that writes the history (the writer's: migrations and revisions use it). On

@@ -1081,15 +1081,15 @@ static int big_job(struct store_tx *tx, void *p)
 }
 
 /* The checkpointer copies the WAL into the database while the store runs (its connection
- * must have read the database for that), and cuts the -wal file to nothing once writes
- * pause. */
+ * must have read the database for that), starts it over in place under load (RESTART: the
+ * -wal file stays near its 16 MiB bound), and cuts the file to nothing once writes pause. */
 static void test_checkpoints(void)
 {
 	char path[256];
 	struct store *s = open_new(path, sizeof(path));
 	struct store_stats st;
 	struct big_arg a;
-	int64_t t0;
+	int64_t t0, wal_max = 0;
 	int i, rc = 0;
 
 	if (!s)
@@ -1097,7 +1097,7 @@ static void test_checkpoints(void)
 	a.body = malloc(65536);
 	if (!a.body)
 		return;
-	for (i = 0; i < 200 && !rc; i++) {
+	for (i = 0; i < 400 && !rc; i++) {
 		/* A different body each time, so that no page is the same as the last one's. */
 		int n = snprintf(a.body, 64, "{\"n\":%d,\"pad\":\"", i);
 
@@ -1105,22 +1105,31 @@ static void test_checkpoints(void)
 		memcpy(a.body + n + 60000, "\"}", 3);
 		a.create = i == 0;
 		rc = store_write(s, big_job, &a);
+		store_stats(s, &st);
+		if (st.wal_bytes > wal_max)
+			wal_max = st.wal_bytes;
 	}
 	CHECK_INT(rc, 0);
-	/* 200 revisions of 60 KB: the database file holds them, not only the WAL. */
+	/* 400 revisions of 60 KB (24 MB): past the bound, the WAL was started over in place. */
+	CHECK(wal_max < 40 * 1000 * 1000, "-wal file %lld bytes at most under writes",
+	      (long long)wal_max);
+	/* The database file holds them, not only the WAL. */
 	t0 = clock_mono_ms();
 	do {
 		store_stats(s, &st);
-		if (st.db_bytes > 10 * 1000 * 1000 && st.wal_bytes == 0 &&
-		    st.checkpoints[1][STORE_CKPT_COMPLETE] > 0)
+		if (st.db_bytes > 20 * 1000 * 1000 && st.wal_bytes == 0 &&
+		    st.checkpoints[STORE_CKPT_TRUNCATE][STORE_CKPT_COMPLETE] > 0)
 			break;
 		usleep(20000);
 	} while (clock_mono_ms() - t0 < 15000);
-	CHECK(st.db_bytes > 10 * 1000 * 1000, "database file %lld bytes after 12 MB of revisions",
+	CHECK(st.db_bytes > 20 * 1000 * 1000, "database file %lld bytes after 24 MB of revisions",
 	      (long long)st.db_bytes);
 	CHECK(st.wal_bytes == 0, "-wal file %lld bytes once writes paused", (long long)st.wal_bytes);
-	CHECK(st.checkpoints[0][STORE_CKPT_COMPLETE] > 0, "no passive checkpoint copied everything");
-	CHECK(st.checkpoints[1][STORE_CKPT_COMPLETE] > 0, "no truncating checkpoint");
+	CHECK(st.checkpoints[STORE_CKPT_PASSIVE][STORE_CKPT_COMPLETE] > 0,
+	      "no passive checkpoint copied everything");
+	CHECK(st.checkpoints[STORE_CKPT_RESTART][STORE_CKPT_COMPLETE] > 0,
+	      "no checkpoint started the WAL over under writes");
+	CHECK(st.checkpoints[STORE_CKPT_TRUNCATE][STORE_CKPT_COMPLETE] > 0, "no truncating checkpoint");
 	CHECK(st.last_complete_unix > 0, "no complete checkpoint time");
 	CHECK_INT(store_integrity_check(s, path, sizeof(path)), 0);
 	free(a.body);

@@ -426,6 +426,139 @@ out:
 
 /* Migration 0006 builds the deliveries table again (to allow "expired"): every row keeps its
  * id, status and fields, and ids of deleted rows are not given out again. */
+/* ---------------------------------------------------------------------------------------
+ * One event row per revision: each type its own event id and body
+ */
+
+static void test_event_ids(void)
+{
+	static const struct {
+		const char *row, *row_type, *type, *want;
+		enum rc rc;
+	} cases[] = {
+		{ "evt_0190000000aaAAAAAAAAAAAAAAAA", "assessment.revised", "assessment.revised",
+		  "evt_0190000000aaAAAAAAAAAAAAAAAA", RC_OK },
+		{ "evt_0190000000aaAAAAAAAAAAAAAAAA", "assessment.revised", "score.changed",
+		  "evt_0190000000aaAAAAAAAAAAAAAAAB", RC_OK },
+		{ "evt_0190000000aaAAAAAAAAAAAAAAAA", "assessment.revised", "zone.changed",
+		  "evt_0190000000aaAAAAAAAAAAAAAAAC", RC_OK },
+		{ "evt_0190000000aaAAAAAAAAAAAAAAA_", "score.changed", "score.changed",
+		  "evt_0190000000aaAAAAAAAAAAAAAAA_", RC_OK },   /* a row's own id, whatever its bits */
+		{ "evt_0190000000aaAAAAAAAAAAAAAAA8", "score.changed", "zone.changed",
+		  "evt_0190000000aaAAAAAAAAAAAAAAA-", RC_OK },   /* '8' is 60: 60|2 = 62, '-' */
+		{ "evt_0190000000aaAAAAAAAAAAAAAAAA", "score.changed", "assessment.revised", "",
+		  RC_INVALID },                                  /* only a first type has index 0 */
+		{ "evt_0190000000aaAAAAAAAAAAAAAAAA", "ping", "score.changed",
+		  "evt_0190000000aaAAAAAAAAAAAAAAAB", RC_OK },
+		{ "evt_0190000000aaAAAAAAAAAAAAAAAA", "assessment.revised", "ping", "", RC_INVALID },
+	};
+	char out[STORE_EVENT_ID_MAX], id[] = "evt_0190000000aaAAAAAAAAAAAAAAA_";
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum rc rc = store_event_id(cases[i].row, cases[i].row_type, cases[i].type, out,
+					    sizeof(out));
+
+		CHECK(rc == cases[i].rc && (rc || !strcmp(out, cases[i].want)),
+		      "case %zu: rc %d, %s", i, (int)rc, rc ? "" : out);
+	}
+	CHECK_INT(store_event_id(cases[0].row, "assessment.revised", "score.changed", out, 10),
+		  RC_TOOLARGE);
+	store_event_row_id(id);
+	CHECK(!strcmp(id, "evt_0190000000aaAAAAAAAAAAAAAAA8"), "row id %s", id);
+}
+
+struct full_rows {
+	int n;
+	char event[MAX_ROWS][STORE_EVENT_ID_MAX];
+	char type[MAX_ROWS][32];
+	char payload[MAX_ROWS][256];
+};
+
+static int collect_full(void *ctx, const struct store_delivery *d)
+{
+	struct full_rows *r = ctx;
+
+	if (r->n == MAX_ROWS)
+		return 1;
+	snprintf(r->event[r->n], STORE_EVENT_ID_MAX, "%s", d->event_id);
+	snprintf(r->type[r->n], 32, "%s", d->event_type);
+	snprintf(r->payload[r->n], 256, "%s", d->payload_json ? d->payload_json : "");
+	r->n++;
+	return 0;
+}
+
+struct row_op {
+	const char *id, *payload;
+	int n;
+};
+
+static int row_job(struct store_tx *tx, void *arg)
+{
+	static const char *const types[] = { "assessment.revised", "score.changed",
+					     "zone.changed" };
+	struct row_op *o = arg;
+
+	if (store_tx_events_wanted(tx, types, 3, "r1") != 7)
+		return RC_INVALID;
+	return store_tx_events_add(tx, o->id, types, 3, "r1", o->payload, NULL, &o->n);
+}
+
+static void test_event_row(void)
+{
+	char dir[] = "/tmp/aijri-test-evrow-XXXXXX";
+	char path[256], err[256], want[256];
+	const char *id = "evt_0190000000aaAAAAAAAAAAAAAAAA";
+	struct row_op o = { id, "{\"id\":\"evt_0190000000aaAAAAAAAAAAAAAAAA\","
+				"\"type\":\"assessment.revised\",\"data\":{\"a\":1}}", 0 };
+	struct store *s = NULL;
+	struct full_rows r;
+	int total = 0;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	CHECK_INT(store_open(path, &s, err, sizeof(err)), 0);
+	if (!s) {
+		CHECK(0, "store_open: %s", err);
+		goto out;
+	}
+	CHECK_INT(create(s, "wh_all", "[\"assessment.revised\",\"score.changed\","
+				      "\"zone.changed\"]", NULL, "active"), 0);
+	CHECK_INT(create(s, "wh_zone", "[\"zone.changed\"]", "[\"r1\"]", "active"), 0);
+	CHECK_INT(store_write(s, row_job, &o), 0);
+	CHECK_INT(o.n, 4);
+	/* The log, newest first: the three events of the row, each with its own id. */
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(store_deliveries_list(s, "wh_all", 10, 0, collect_full, &r, &total), 0);
+	CHECK(r.n == 3 && !strcmp(r.type[0], "zone.changed") &&
+	      !strcmp(r.event[0], "evt_0190000000aaAAAAAAAAAAAAAAAC") &&
+	      !strcmp(r.type[1], "score.changed") &&
+	      !strcmp(r.event[1], "evt_0190000000aaAAAAAAAAAAAAAAAB") &&
+	      !strcmp(r.type[2], "assessment.revised") && !strcmp(r.event[2], id),
+	      "log of wh_all: %d rows", r.n);
+	/* Due: each subscription's oldest, with that event's own body. */
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(store_deliveries_due(s, (int64_t)time(NULL) + 1, 10, collect_full, &r), 0);
+	CHECK_INT(r.n, 2);
+	CHECK(r.n == 2 && !strcmp(r.payload[0], o.payload), "first: %s", r.payload[0]);
+	snprintf(want, sizeof(want), "{\"id\":\"evt_0190000000aaAAAAAAAAAAAAAAAC\","
+				     "\"type\":\"zone.changed\",\"data\":{\"a\":1}}");
+	CHECK(r.n == 2 && !strcmp(r.type[1], "zone.changed") && !strcmp(r.payload[1], want),
+	      "second: %s", r.payload[1]);
+out:
+	store_free(s);
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_migration_keeps_deliveries(void)
 {
 	char dir[] = "/tmp/aijri-test-migrate-XXXXXX";
@@ -494,6 +627,8 @@ int main(void)
 		{ "schedule", test_schedule },
 		{ "outbox", test_outbox },
 		{ "migration_keeps_deliveries", test_migration_keeps_deliveries },
+		{ "event_ids", test_event_ids },
+		{ "event_row", test_event_row },
 		{ NULL, NULL },
 	};
 	return harness_main("webhooks", tests);
