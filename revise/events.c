@@ -124,11 +124,12 @@ enum rc events_queue_archived(struct store_tx *tx, const char *slug, unsigned *q
 	static const char *const type = "role.archived";
 	static const unsigned bit = EVENTS_ARCHIVED;
 	struct store_role r;
-	struct events_state prev;
+	struct events_state prev, cur;
 	enum rc rc;
 
 	/* Reading the role costs more than the check: only for an event someone wants. */
-	if (!store_tx_event_wanted(tx, type, slug))
+	if (!store_tx_event_wanted(tx, type, slug) &&
+	    !store_tx_event_wanted(tx, "assessment.revised", slug))
 		return RC_OK;
 	rc = store_tx_role_get(tx, slug, &r);
 	if (rc)
@@ -137,7 +138,14 @@ enum rc events_queue_archived(struct store_tx *tx, const char *slug, unsigned *q
 	prev.zone = r.zone;
 	prev.label = r.label;
 	prev.revision = r.revision;
-	rc = queue(tx, &type, &bit, 1, slug, r.title, &prev, NULL, NULL, queued);
+	/* The archive is a revision of its own (the last body and score again, reason
+	 * "archived"): assessment.revised says so, as for every revision, before role.archived,
+	 * whose current is null. */
+	cur = prev;
+	cur.revision = prev.revision + 1;
+	rc = events_queue_revision(tx, slug, r.title, &prev, &cur, "archived", queued);
+	if (!rc)
+		rc = queue(tx, &type, &bit, 1, slug, r.title, &prev, NULL, "archived", queued);
 	store_role_release(&r);
 	return rc;
 }

@@ -561,6 +561,8 @@ def paused_deliveries_expire_after_the_pause_window():
 def role_archived_event():
     """Archiving a role sends role.archived: the role's last published result as previous,
     current null; to subscriptions of that role, and to those without events (every type).
+    The archive is a revision too, so those without events also get its assessment.revised
+    (API.md: every revision), first.
     Subscriptions may name the role by an alias slug, as every read may: it is stored as the
     role's own slug, once."""
     rec = Receiver()
@@ -579,9 +581,9 @@ def role_archived_event():
             scores = subscribe(srv, tok, rec.url("/scores"), events=["score.changed"])
             before = srv.get(f"/roles/{SLUG}/score").json or {}
             check_eq(srv.delete(f"/roles/{SLUG}", token=tok).status, 204, "archive")
-            check(rec.wait(2), f"two deliveries: {len(rec.requests)}")
-            check_eq(sorted(r["path"] for r in rec.requests), ["/all", "/archived"],
-                     "to the subscribers of role.archived")
+            check(rec.wait(3), f"three deliveries: {len(rec.requests)}")
+            check_eq(sorted(r["path"] for r in rec.requests), ["/all", "/all", "/archived"],
+                     "to the subscribers of role.archived, and of every event")
             # Deliveries are written with the archive: none for the score.changed subscriber.
             check_eq(deliveries(srv, tok, scores.get("id")), [], "not to the others")
             ev = (rec.events("/archived") or [{}])[0]
@@ -592,11 +594,19 @@ def role_archived_event():
                 "zone"), "label": before.get("label"), "revision": before.get("revision")},
                 "previous: the last published result")
             check_eq(data.get("current"), None, "current: null")
-            check_eq(data.get("reason"), None, "reason: null")
+            check_eq(data.get("reason"), "archived", "reason: the archive revision's")
             req = next((q for q in rec.requests if q["path"] == "/archived"), None)
             check(req and signature_ok(wh.get("secret", "whsec_"), req), "signed")
-            check_eq(rec.events("/all")[0].get("id") if rec.events("/all") else None,
-                     ev.get("id"), "one event, two deliveries")
+            every = rec.events("/all") or []
+            check_eq([e.get("type") for e in every], ["assessment.revised", "role.archived"],
+                     "every event: the archive's revision, then the archive")
+            rev = (every or [{}])[0].get("data", {})
+            check_eq((rev.get("previous", {}).get("revision"), rev.get("current", {}).get("revision"),
+                      rev.get("current", {}).get("score"), rev.get("reason")),
+                     (before.get("revision"), before.get("revision", 0) + 1, before.get("score"),
+                      "archived"), "assessment.revised of the archive revision")
+            check_eq(every[-1].get("id") if every else None, ev.get("id"),
+                     "one role.archived event, two deliveries")
             r = srv.post("/webhooks", {"url": rec.url(), "roles": ["tinyml-engineer"]}, token=tok)
             check_eq(r.status, 422, "an alias of an archived role")
     finally:
