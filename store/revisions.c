@@ -219,14 +219,20 @@ int store_revision_get(struct store *s, const char *slug, int revision, struct s
 	memset(out, 0, sizeof(*out));
 	if (!c)
 		return RC_IO;
-	rc = db_prepare(c->dc, SQL_REV_GET, &st);
+	/* One read transaction for the row and its pieces: one snapshot, and SQLite takes its
+	 * read lock once, not once per piece (that was most of the time of a read). */
+	rc = db_begin(c->dc, DB_TX_SNAPSHOT);
 	if (rc)
 		return rc;
-	db_bind_text(st, 1, slug);
-	db_bind_int64(st, 2, revision);
-	rc = db_one(st, revision_one_row, &g);
+	rc = db_prepare(c->dc, SQL_REV_GET, &st);
+	if (!rc) {
+		db_bind_text(st, 1, slug);
+		db_bind_int64(st, 2, revision);
+		rc = db_one(st, revision_one_row, &g);
+	}
 	if (!rc)
 		rc = pieces_get(c->dc, g.manifest, g.len, &out->role_json);
+	(void)db_rollback(c->dc); /* it wrote nothing */
 	free(g.manifest);
 	if (rc)
 		store_revision_release(out);
