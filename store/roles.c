@@ -304,45 +304,41 @@ static int aliases_replace(struct store_conn *c, int64_t id, const struct store_
 	return RC_OK;
 }
 
-/* The previous revision of a role, for the pieces of the next. */
-struct prev_body {
-	char *text;
-	unsigned char *manifest;
+/* The pieces of a revision: the role's new body w->role_json, its pieces made against its
+ * previous body (the row of SQL_BODY_PREV) while that row is read, so that the previous text
+ * is not copied; m and len get the manifest. */
+struct body_pieces {
+	struct db_conn *dc;
+	const struct store_role_write *w;
+	unsigned char *m;
 	size_t len;
 };
 
-static enum rc prev_body_row(void *ctx, struct db_stmt *st)
+static enum rc body_pieces_row(void *ctx, struct db_stmt *st)
 {
-	struct prev_body *pb = ctx;
-	enum rc rc = db_col_strdup(st, 0, &pb->text);
+	struct body_pieces *bp = ctx;
+	size_t len = 0;
+	const char *text = db_col_text(st, 0, NULL);
+	const void *m = db_col_blob(st, 1, &len);
 
-	if (!rc && !pb->text)
-		rc = RC_IO;
-	return rc ? rc : pieces_manifest_copy(st, 1, &pb->manifest, &pb->len);
+	if (!text || !m)
+		return RC_IO;
+	return pieces_put(bp->dc, bp->w->role_json, text, m, len, &bp->m, &bp->len);
 }
 
-/* The revision's row and its new pieces; prev (NULL for a role's first revision) is the role's
- * current body before it. */
+/* The revision's row, with m, the manifest of its body. */
 static int revision_insert(struct store_tx *tx, int64_t id, const struct store_role_write *w,
-			   const struct prev_body *prev)
+			   const unsigned char *m, size_t len)
 {
 	struct db_stmt *st;
-	unsigned char *m = NULL;
-	size_t len = 0;
 	enum rc rc;
 
-	rc = pieces_put(tx->conn->dc, w->role_json, prev ? prev->text : NULL,
-			prev ? prev->manifest : NULL, prev ? prev->len : 0, &m, &len);
-	if (!rc)
-		rc = db_prepare(tx->conn->dc, SQL_REV_INSERT, &st);
-	if (rc) {
-		free(m);
+	rc = db_prepare(tx->conn->dc, SQL_REV_INSERT, &st);
+	if (rc)
 		return rc;
-	}
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, w->revision);
 	db_bind_blob(st, 3, m, len);
-	free(m);
 	db_bind_text(st, 4, w->score_json);
 	db_bind_double(st, 5, w->score);
 	db_bind_text(st, 6, w->zone);
@@ -354,8 +350,7 @@ static int revision_insert(struct store_tx *tx, int64_t id, const struct store_r
 	return db_exec(st);
 }
 
-/* Writes the current body whole beside the roles row: inserted for a new role, else replaced;
- * for an update, *prev gets the body it replaces first. */
+/* Writes the current body whole beside the roles row: inserted for a new role, else replaced. */
 static int body_put(struct store_tx *tx, int64_t id, const struct store_role_write *w, int create)
 {
 	struct db_stmt *st;
@@ -371,20 +366,6 @@ static int body_put(struct store_tx *tx, int64_t id, const struct store_role_wri
 	if (rc)
 		return rc;
 	return db_changes(st) == 1 ? RC_OK : RC_IO;
-}
-
-static int prev_body_get(struct store_tx *tx, int64_t id, int revision, struct prev_body *out)
-{
-	struct db_stmt *st;
-	enum rc rc;
-
-	rc = db_prepare(tx->conn->dc, SQL_BODY_PREV, &st);
-	if (rc)
-		return rc;
-	db_bind_int64(st, 1, id);
-	db_bind_int64(st, 2, revision);
-	rc = db_one(st, prev_body_row, out);
-	return rc == RC_NOTFOUND ? RC_IO : rc;
 }
 
 /* The revision's row of the score history: before the roles row is updated (an update takes
@@ -425,6 +406,44 @@ static int write_valid(const struct store_role_write *w)
 	       w->n_aliases >= 0 && (!w->n_aliases || (w->alias_slugs && w->alias_names));
 }
 
+/* A new role's revision row: all its pieces are looked up (most are new). */
+static int revision_first(struct store_tx *tx, int64_t id, const struct store_role_write *w)
+{
+	unsigned char *m = NULL;
+	size_t len = 0;
+	enum rc rc;
+
+	rc = pieces_put(tx->conn->dc, w->role_json, NULL, NULL, 0, &m, &len);
+	if (!rc)
+		rc = revision_insert(tx, id, w, m, len);
+	free(m);
+	return rc;
+}
+
+/* An update's revision row and its current body, the pieces made against the body before. */
+static int revision_append(struct store_tx *tx, int64_t id, int cur_revision,
+			   const struct store_role_write *w)
+{
+	struct body_pieces bp = { tx->conn->dc, w, NULL, 0 };
+	struct db_stmt *st;
+	enum rc rc;
+
+	rc = db_prepare(tx->conn->dc, SQL_BODY_PREV, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, cur_revision);
+	rc = db_one(st, body_pieces_row, &bp);
+	if (rc == RC_NOTFOUND)
+		rc = RC_IO; /* a live role has its body and its current revision */
+	if (!rc)
+		rc = revision_insert(tx, id, w, bp.m, bp.len);
+	if (!rc)
+		rc = body_put(tx, id, w, 0);
+	free(bp.m);
+	return rc;
+}
+
 int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 {
 	struct store_conn *c = tx->conn;
@@ -456,7 +475,7 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 	rc = aliases_replace(c, id, w);
 	if (rc)
 		return rc;
-	rc = revision_insert(tx, id, w, NULL);
+	rc = revision_first(tx, id, w);
 	if (!rc)
 		rc = body_put(tx, id, w, 1);
 	if (!rc)
@@ -465,23 +484,6 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 		return rc;
 	tx->changed = 1;
 	return RC_OK;
-}
-
-/* An update's revision row and its current body, the pieces made against the body before. */
-static int revision_append(struct store_tx *tx, int64_t id, int cur_revision,
-			   const struct store_role_write *w)
-{
-	struct prev_body prev = { NULL, NULL, 0 };
-	enum rc rc;
-
-	rc = prev_body_get(tx, id, cur_revision, &prev);
-	if (!rc)
-		rc = revision_insert(tx, id, w, &prev);
-	if (!rc)
-		rc = body_put(tx, id, w, 0);
-	free(prev.text);
-	free(prev.manifest);
-	return rc;
 }
 
 int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
