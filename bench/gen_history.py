@@ -13,8 +13,9 @@ revisions in time order), each a one-dimension evidence change (wage_trends: a n
 rationale and as_of), its published score a random walk of the role's (one decimal, 0..100,
 zone and a label of that zone), and writes them as the server would (migration 0007): the
 new evidence dimension as a piece of its own, the revision row with its manifest (the ids of
-its pieces, store/pieces.c) and its score block, its score history row with the previous
-result, and the roles row and role_bodies brought to its last revision. Deterministic for a
+its pieces, store/pieces.c) and its score block (a role's last revision with its body whole,
+which revision 1 then drops), its score history row with the previous result, and the roles
+row brought to its last revision. Deterministic for a
 SEED. Prints the figures bench/run reports: revisions, database bytes, bytes per revision
 (all of the database, and what the added revisions cost: the growth of the file divided by
 their number), what the same revisions would have stored whole (their role JSON and score
@@ -168,8 +169,7 @@ def load_roles(con):
     place of its wage_trends piece."""
     out = []
     for rid, score, text, sj, m in con.execute(
-            "SELECT r.id, r.score, b.role_json, b.score_json, v.body FROM roles r"
-            " JOIN role_bodies b ON b.role_id = r.id"
+            "SELECT r.id, r.score, v.role_json, v.score_json, v.body FROM roles r"
             " JOIN revisions v ON v.role_id = r.id AND v.revision = 1"
             " WHERE r.revision = 1 AND r.archived = 0 ORDER BY r.id"):
         cuts = split(text.encode())
@@ -224,15 +224,26 @@ def main():
     extra = max(0, total - have)
     # The history is a bench copy's: its append-only triggers are set aside while it is made.
     con.execute("BEGIN")
-    con.execute("DROP TRIGGER IF EXISTS revisions_no_update")
+    triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                           " AND tbl_name = 'revisions'").fetchall()
+    for name, _ in triggers:
+        con.execute(f"DROP TRIGGER {name}")
     con.execute("UPDATE revisions SET created_at = ? WHERE revision = 1", (iso(start),))
     con.execute("UPDATE score_history SET at = ? WHERE revision = 1", (start,))
     con.execute("UPDATE roles SET created_at = ?, updated_at = ?", (iso(start), iso(start)))
-    con.execute("CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions BEGIN"
-                " SELECT RAISE(ABORT, 'revisions are append-only'); END")
+    for _, sql in triggers:
+        con.execute(sql)
     con.execute("COMMIT")
     rows = plan(roles, extra, start, now, rng)
+    final = {(r[1], r[2]) for r in {r[1]: r for r in rows}.values()}  # each role's last
     before = db_bytes(con)
+    # Revision 1 of each role written to is no longer current: its whole body goes first (its
+    # pieces keep it), as a write drops it, so that the freed pages are used again by what
+    # follows, as they are under writes, and the last revision keeps the body whole.
+    con.execute("BEGIN")
+    con.executemany("UPDATE revisions SET role_json = NULL WHERE role_id = ? AND revision = 1",
+                    [(roles[i][0],) for i in {r[1] for r in rows}])
+    con.execute("COMMIT")
     pieces = Pieces(con)
     cur = {}     # role index -> (its pieces' texts, ids), as its last revision left them
     whole = 0    # what the added revisions would have stored whole
@@ -248,15 +259,16 @@ def main():
             block = score_block(sj, rev, t, score, zone, label)
             cur[i] = (cuts, ids)
             whole += sum(len(c) for c in cuts) + len(block.encode())
-            revs.append((rid, rev, manifest(ids), block, score, zone, label, iso(t)))
+            text = b"".join(cuts).decode() if (i, rev) in final else None
+            revs.append((rid, rev, manifest(ids), block, score, zone, label, iso(t), text))
             hist.append((t, rid, rev, entry(rid, rev, score, zone, label, ps, pz, pl)))
         con.execute("BEGIN")
         pieces.flush(con)
         con.executemany(
             "INSERT INTO revisions (role_id, revision, body, score_json, score, zone, label,"
-            " reason, changed_json, actor, created_at)"
+            " reason, changed_json, actor, created_at, role_json)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'bench history', '[\"evidence.wage_trends\"]',"
-            " 'bench', ?)", revs)
+            " 'bench', ?, ?)", revs)
         con.executemany(
             "INSERT INTO score_history (at, role_id, revision, entry) VALUES (?, ?, ?, ?)", hist)
         con.execute("COMMIT")
@@ -267,10 +279,6 @@ def main():
     con.executemany("UPDATE roles SET score = ?, zone = ?, label = ?, revision = ?, updated_at = ?"
                     " WHERE id = ?", [(r[3], r[4], r[5], r[2], iso(r[0]), roles[i][0])
                                       for i, r in last.items()])
-    con.executemany("UPDATE role_bodies SET role_json = ?, score_json = ? WHERE role_id = ?",
-                    [(b"".join(cur[i][0]).decode(),
-                      score_block(roles[i][5], r[2], r[0], r[3], r[4], r[5]), roles[i][0])
-                     for i, r in last.items()])
     con.execute("COMMIT")
     n = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
     after = db_bytes(con)

@@ -4,9 +4,10 @@
 -- commentary and codes; the evidence, barriers and protective principles: store/pieces.c),
 -- each piece is stored once in `pieces`, shared by every revision and role that holds it, and
 -- a revision keeps the list of its pieces' ids (`body`, its manifest). The pieces put end to
--- end are the body as it was written, byte for byte. The current body of each role is kept
--- whole beside the roles row (`role_bodies`), so that reading or writing a role assembles
--- nothing. The runner wraps this file and its `PRAGMA user_version = 7` in one transaction.
+-- end are the body as it was written, byte for byte. A role's current revision also keeps its
+-- body whole (`role_json`), so that reading or writing the current role assembles nothing; the
+-- next revision drops that copy. The runner wraps this file and its `PRAGMA user_version = 7`
+-- in one transaction.
 
 -- A piece: some bytes of a body. hash is the first 8 bytes of the SHA-256 of body, a look-up
 -- key only (the bytes are compared): pieces are never changed or deleted.
@@ -17,20 +18,9 @@ CREATE TABLE pieces (
 );
 CREATE INDEX pieces_by_hash ON pieces (hash);
 
--- The current role body and score block of every role, archived ones included (their last
--- revision's). Apart from the roles row so that its reads (lists, the catalog, the head of a
--- write) never step over ~16 KB of overflow pages to reach a column.
-CREATE TABLE role_bodies (
-	role_id     INTEGER PRIMARY KEY REFERENCES roles (id),
-	role_json   TEXT NOT NULL,
-	score_json  TEXT NOT NULL
-);
-INSERT INTO role_bodies (role_id, role_json, score_json)
-SELECT r.id, v.role_json, v.score_json
-FROM roles r JOIN revisions v ON v.role_id = r.id AND v.revision = r.revision;
-
--- The revisions again, with the manifest in place of the JSON (the score block stays whole:
--- most of it changes with the score).
+-- The revisions again, with the manifest; role_json, the whole body, last (a read of the
+-- other columns never steps over its overflow pages) and only in each role's current
+-- revision. The score block stays whole: most of it changes with the score.
 CREATE TABLE revisions_new (
 	role_id       INTEGER NOT NULL REFERENCES roles (id),
 	revision      INTEGER NOT NULL CHECK (revision >= 1),
@@ -43,6 +33,7 @@ CREATE TABLE revisions_new (
 	changed_json  TEXT NOT NULL DEFAULT '[]',
 	actor         TEXT,
 	created_at    TEXT NOT NULL,
+	role_json     TEXT,
 	PRIMARY KEY (role_id, revision)
 ) WITHOUT ROWID;
 
@@ -50,15 +41,25 @@ CREATE TABLE revisions_new (
 -- stores the pieces of a body not stored yet and returns its manifest; in this order each
 -- role's consecutive revisions reuse their unchanged pieces without a look-up.
 INSERT INTO revisions_new (role_id, revision, body, score_json, score, zone, label, reason,
-                           changed_json, actor, created_at)
-SELECT role_id, revision, aijri_pieces(role_json), score_json, score, zone, label, reason,
-       changed_json, actor, created_at
-FROM revisions ORDER BY role_id, revision;
+                           changed_json, actor, created_at, role_json)
+SELECT v.role_id, v.revision, aijri_pieces(v.role_json), v.score_json, v.score, v.zone,
+       v.label, v.reason, v.changed_json, v.actor, v.created_at,
+       CASE WHEN v.revision = r.revision THEN v.role_json END
+FROM revisions v JOIN roles r ON r.id = v.role_id ORDER BY v.role_id, v.revision;
 
 DROP TABLE revisions;
 ALTER TABLE revisions_new RENAME TO revisions;
 
-CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions
+-- Append-only: no row is deleted, and no column changes, but for the one update the store
+-- makes: the whole body of a revision that is no longer current is dropped (set to NULL), its
+-- pieces keeping it.
+CREATE TRIGGER revisions_no_update BEFORE UPDATE OF role_id, revision, body, score_json, score,
+	zone, label, reason, changed_json, actor, created_at ON revisions
+BEGIN
+	SELECT RAISE(ABORT, 'revisions are append-only');
+END;
+CREATE TRIGGER revisions_no_body_update BEFORE UPDATE OF role_json ON revisions
+WHEN NEW.role_json IS NOT NULL
 BEGIN
 	SELECT RAISE(ABORT, 'revisions are append-only');
 END;

@@ -28,10 +28,11 @@ static const char SQL_REV_RECENT[] =
 	"       ORDER BY updated_at DESC, id DESC LIMIT $1) rl"
 	" JOIN revisions v ON v.role_id = rl.id AND v.revision > rl.revision - $1"
 	" ORDER BY v.created_at DESC, rl.id DESC, v.revision DESC LIMIT $1";
-/* Column 8 is the body's manifest (pieces.c), assembled after the row is read. */
+/* Column 8 is the body's manifest (pieces.c), assembled after the row is read unless column
+ * 10, the whole body that the current revision keeps, is there. */
 static const char SQL_REV_GET[] =
 	"SELECT v.revision, v.score, v.zone, v.label, v.reason, v.changed_json, v.actor,"
-	" v.created_at, v.body, v.score_json"
+	" v.created_at, v.body, v.score_json, v.role_json"
 	" FROM revisions v JOIN roles r ON r.id = v.role_id WHERE r.slug = $1 AND v.revision = $2";
 
 void store_revision_release(struct store_revision *r)
@@ -204,7 +205,9 @@ static enum rc revision_one_row(void *ctx, struct db_stmt *st)
 	struct revision_got *g = ctx;
 	enum rc rc = revision_from_row(st, g->out);
 
-	if (!rc)
+	if (!rc && !db_col_is_null(st, 10))
+		rc = db_col_strdup(st, 10, &g->out->role_json);
+	else if (!rc)
 		rc = pieces_manifest_copy(st, 8, &g->manifest, &g->len);
 	return rc;
 }
@@ -230,7 +233,7 @@ int store_revision_get(struct store *s, const char *slug, int revision, struct s
 		db_bind_int64(st, 2, revision);
 		rc = db_one(st, revision_one_row, &g);
 	}
-	if (!rc)
+	if (!rc && !out->role_json)
 		rc = pieces_get(c->dc, g.manifest, g.len, &out->role_json);
 	(void)db_rollback(c->dc); /* it wrote nothing */
 	free(g.manifest);

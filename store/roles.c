@@ -1,9 +1,12 @@
 /*
  * roles.c: roles, their aliases and their revisions. A revision row is written once and never
- * changed (triggers in 0007_revision_pieces.sql refuse it); the roles row holds the current
- * revision's list columns, and role_bodies its body and score block whole, so that reads need
- * no assembly. A revision keeps its body as pieces (pieces.c): the list of their ids, the
- * pieces shared with the revisions and roles that hold the same bytes.
+ * changed (triggers in 0007_revision_pieces.sql refuse it, but for the one change below); the
+ * roles row holds the current revision's list columns. A revision keeps its body as pieces
+ * (pieces.c): the list of their ids, the pieces shared with the revisions and roles that hold
+ * the same bytes. The current revision also keeps its body whole (role_json), so that reads
+ * of the current role and writes assemble nothing; the next revision of the role drops that
+ * copy from it (the only update the triggers allow: the revision's body is unchanged, its
+ * pieces hold it).
  *
  * Every statement's run is over before its function returns (db_each, db_one, db_one_int64 and
  * db_exec end it, whatever the outcome): a statement left mid-step would hold its read
@@ -15,14 +18,15 @@
 
 #include "store/store_int.h"
 
-/* A role's current JSON is in role_bodies (0007): the roles row keeps only the columns lists
- * need (its role_json and score_json are left empty since 0004), so that the catalog and the
- * head of a write never step over the body's overflow pages. */
+/* A role's current JSON is that of its current revision, which keeps it whole: the roles row
+ * keeps only the columns lists need (its role_json and score_json are left empty since 0004),
+ * so that a write stores the ~20 KB of a role once, not twice. */
 #define ROLE_COLS \
-	"r.id, r.slug, r.title, b.role_json, b.score_json, r.score, r.zone, r.label, r.revision," \
+	"r.id, r.slug, r.title, v.role_json, v.score_json, r.score, r.zone, r.label, r.revision," \
 	" r.archived, r.created_at, r.updated_at, r.category, r.seniority, r.soc_codes," \
 	" r.isco_codes, r.evidence_as_of, r.oldest_as_of"
-#define ROLE_FROM " FROM roles r JOIN role_bodies b ON b.role_id = r.id"
+#define ROLE_FROM \
+	" FROM roles r JOIN revisions v ON v.role_id = r.id AND v.revision = r.revision"
 
 static const char SQL_ROLE_GET[] = "SELECT " ROLE_COLS ROLE_FROM " WHERE r.slug = $1";
 static const char SQL_ALIAS_RESOLVE[] =
@@ -64,25 +68,22 @@ static const char SQL_HISTORY_NEXT[] =
 	" FROM roles r WHERE r.id = $2";
 static const char SQL_REV_INSERT[] =
 	"INSERT INTO revisions (role_id, revision, body, score_json, score, zone, label,"
-	" reason, changed_json, actor, created_at)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, '[]'), $10, $11)";
-/* The current body whole, beside the roles row. */
-static const char SQL_BODY_INSERT[] =
-	"INSERT INTO role_bodies (role_id, role_json, score_json) VALUES ($1, $2, $3)";
-static const char SQL_BODY_UPDATE[] =
-	"UPDATE role_bodies SET role_json = $2, score_json = $3 WHERE role_id = $1";
+	" reason, changed_json, actor, created_at, role_json)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, '[]'), $10, $11, $12)";
 /* The body of the role's current revision $2, whole and as its manifest: a write's new
  * pieces are those that differ from it. */
 static const char SQL_BODY_PREV[] =
-	"SELECT b.role_json, v.body FROM role_bodies b"
-	" JOIN revisions v ON v.role_id = b.role_id AND v.revision = $2 WHERE b.role_id = $1";
+	"SELECT role_json, body FROM revisions WHERE role_id = $1 AND revision = $2";
+/* Once a revision is no longer the current one, its whole body goes: its pieces keep it. */
+static const char SQL_BODY_FORGET[] =
+	"UPDATE revisions SET role_json = NULL WHERE role_id = $1 AND revision = $2";
 /* An archive is a revision of its own: the last one's body and score again, with who and
- * when, so that the history says who archived the role (role_bodies already holds them). */
+ * when, so that the history says who archived the role. */
 static const char SQL_REV_ARCHIVE[] =
 	"INSERT INTO revisions (role_id, revision, body, score_json, score, zone, label,"
-	" reason, changed_json, actor, created_at)"
+	" reason, changed_json, actor, created_at, role_json)"
 	" SELECT role_id, revision + 1, body, score_json, score, zone, label,"
-	" 'archived', '[\"archived\"]', CAST($3 AS TEXT), CAST($4 AS TEXT)"
+	" 'archived', '[\"archived\"]', CAST($3 AS TEXT), CAST($4 AS TEXT), role_json"
 	" FROM revisions WHERE role_id = $1 AND revision = $2";
 static const char SQL_ROLE_ARCHIVE[] =
 	"UPDATE roles SET archived = 1, revision = revision + 1, updated_at = $2, archived_at = $2"
@@ -347,21 +348,21 @@ static int revision_insert(struct store_tx *tx, int64_t id, const struct store_r
 	db_bind_text(st, 9, w->changed_json);
 	db_bind_text(st, 10, w->actor);
 	db_bind_text(st, 11, tx->now);
+	db_bind_text(st, 12, w->role_json);
 	return db_exec(st);
 }
 
-/* Writes the current body whole beside the roles row: inserted for a new role, else replaced. */
-static int body_put(struct store_tx *tx, int64_t id, const struct store_role_write *w, int create)
+/* Drops the whole body of the role's revision `revision`, no longer its current one. */
+static int body_forget(struct store_tx *tx, int64_t id, int revision)
 {
 	struct db_stmt *st;
 	enum rc rc;
 
-	rc = db_prepare(tx->conn->dc, create ? SQL_BODY_INSERT : SQL_BODY_UPDATE, &st);
+	rc = db_prepare(tx->conn->dc, SQL_BODY_FORGET, &st);
 	if (rc)
 		return rc;
 	db_bind_int64(st, 1, id);
-	db_bind_text(st, 2, w->role_json);
-	db_bind_text(st, 3, w->score_json);
+	db_bind_int64(st, 2, revision);
 	rc = db_exec(st);
 	if (rc)
 		return rc;
@@ -420,7 +421,7 @@ static int revision_first(struct store_tx *tx, int64_t id, const struct store_ro
 	return rc;
 }
 
-/* An update's revision row and its current body, the pieces made against the body before. */
+/* An update's revision row, its pieces made against the body before, whose whole copy goes. */
 static int revision_append(struct store_tx *tx, int64_t id, int cur_revision,
 			   const struct store_role_write *w)
 {
@@ -435,11 +436,11 @@ static int revision_append(struct store_tx *tx, int64_t id, int cur_revision,
 	db_bind_int64(st, 2, cur_revision);
 	rc = db_one(st, body_pieces_row, &bp);
 	if (rc == RC_NOTFOUND)
-		rc = RC_IO; /* a live role has its body and its current revision */
+		rc = RC_IO; /* a live role has its current revision */
 	if (!rc)
 		rc = revision_insert(tx, id, w, bp.m, bp.len);
 	if (!rc)
-		rc = body_put(tx, id, w, 0);
+		rc = body_forget(tx, id, cur_revision);
 	free(bp.m);
 	return rc;
 }
@@ -476,8 +477,6 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 	if (rc)
 		return rc;
 	rc = revision_first(tx, id, w);
-	if (!rc)
-		rc = body_put(tx, id, w, 1);
 	if (!rc)
 		rc = history_insert(tx, id, w, 1);
 	if (rc)
@@ -557,6 +556,9 @@ int store_tx_role_archive(struct store_tx *tx, const char *slug, const char *act
 		return rc;
 	if (db_changes(st) != 1)
 		return RC_IO;
+	rc = body_forget(tx, head.id, head.revision);
+	if (rc)
+		return rc;
 	rc = db_prepare(c->dc, SQL_ROLE_ARCHIVE, &st);
 	if (rc)
 		return rc;
