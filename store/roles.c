@@ -1,7 +1,12 @@
 /*
  * roles.c: roles, their aliases and their revisions. A revision row is written once and never
- * changed (triggers in 0001_init.sql refuse it); the roles row is the current revision's copy,
- * kept so that reads and lists need no join.
+ * changed (triggers in 0007_revision_pieces.sql refuse it, but for the one change below); the
+ * roles row holds the current revision's list columns. A revision keeps its body as pieces
+ * (pieces.c): the list of their ids, the pieces shared with the revisions and roles that hold
+ * the same bytes. The current revision also keeps its body whole (role_json), so that reads
+ * of the current role and writes assemble nothing; the next revision of the role drops that
+ * copy from it (the only update the triggers allow: the revision's body is unchanged, its
+ * pieces hold it).
  *
  * Every statement's run is over before its function returns (db_each, db_one, db_one_int64 and
  * db_exec end it, whatever the outcome): a statement left mid-step would hold its read
@@ -13,9 +18,9 @@
 
 #include "store/store_int.h"
 
-/* A role's current JSON is that of its current revision: the roles row keeps only the
- * columns lists need (its role_json and score_json are left empty since 0004), so that a
- * write stores the ~20 KB of a role once, not twice. */
+/* A role's current JSON is that of its current revision, which keeps it whole: the roles row
+ * keeps only the columns lists need (its role_json and score_json are left empty since 0004),
+ * so that a write stores the ~20 KB of a role once, not twice. */
 #define ROLE_COLS \
 	"r.id, r.slug, r.title, v.role_json, v.score_json, r.score, r.zone, r.label, r.revision," \
 	" r.archived, r.created_at, r.updated_at, r.category, r.seniority, r.soc_codes," \
@@ -29,27 +34,6 @@ static const char SQL_ALIAS_RESOLVE[] =
 
 static const char SQL_EACH[] =
 	"SELECT " ROLE_COLS ROLE_FROM " WHERE r.archived = 0 ORDER BY r.slug";
-
-static const char SQL_ROLE_ID[] = "SELECT id, revision, archived FROM roles WHERE slug = $1";
-static const char SQL_REV_COUNT[] = "SELECT count(*) FROM revisions WHERE role_id = $1";
-/* No limit is asked for with the largest one (SQLite's LIMIT -1 is refused by PostgreSQL). */
-static const char SQL_REV_LIST[] =
-	"SELECT revision, score, zone, label, reason, changed_json, actor, created_at, NULL, NULL"
-	" FROM revisions WHERE role_id = $1 ORDER BY revision DESC LIMIT $2 OFFSET $3";
-/* The newest revisions of every live role. They are among the newest $1 revisions of the $1
- * roles updated last (a role's updated_at is its newest revision's time), so only those are
- * read, by the primary key: no index on time is kept for this, and no write pays for one. */
-static const char SQL_REV_RECENT[] =
-	"SELECT v.revision, v.score, v.zone, v.label, v.reason, v.changed_json, v.actor,"
-	" v.created_at, NULL, NULL, rl.slug, rl.title"
-	" FROM (SELECT id, slug, title, revision FROM roles WHERE archived = 0"
-	"       ORDER BY updated_at DESC, id DESC LIMIT $1) rl"
-	" JOIN revisions v ON v.role_id = rl.id AND v.revision > rl.revision - $1"
-	" ORDER BY v.created_at DESC, rl.id DESC, v.revision DESC LIMIT $1";
-static const char SQL_REV_GET[] =
-	"SELECT v.revision, v.score, v.zone, v.label, v.reason, v.changed_json, v.actor,"
-	" v.created_at, v.role_json, v.score_json"
-	" FROM revisions v JOIN roles r ON r.id = v.role_id WHERE r.slug = $1 AND v.revision = $2";
 
 /* An alias slug taken by a role other than role_id ($2 NULL for a new role): as a role's slug
  * or as one of its aliases. Archived roles keep theirs. */
@@ -83,16 +67,23 @@ static const char SQL_HISTORY_NEXT[] =
 	" aijri_history_entry($2, $3, $4, $5, $6, r.score, r.zone, r.label)"
 	" FROM roles r WHERE r.id = $2";
 static const char SQL_REV_INSERT[] =
-	"INSERT INTO revisions (role_id, revision, role_json, score_json, score, zone, label,"
-	" reason, changed_json, actor, created_at)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, '[]'), $10, $11)";
+	"INSERT INTO revisions (role_id, revision, body, score_json, score, zone, label,"
+	" reason, changed_json, actor, created_at, role_json)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($9, '[]'), $10, $11, $12)";
+/* The body of the role's current revision $2, whole and as its manifest: a write's new
+ * pieces are those that differ from it. */
+static const char SQL_BODY_PREV[] =
+	"SELECT role_json, body FROM revisions WHERE role_id = $1 AND revision = $2";
+/* Once a revision is no longer the current one, its whole body goes: its pieces keep it. */
+static const char SQL_BODY_FORGET[] =
+	"UPDATE revisions SET role_json = NULL WHERE role_id = $1 AND revision = $2";
 /* An archive is a revision of its own: the last one's body and score again, with who and
  * when, so that the history says who archived the role. */
 static const char SQL_REV_ARCHIVE[] =
-	"INSERT INTO revisions (role_id, revision, role_json, score_json, score, zone, label,"
-	" reason, changed_json, actor, created_at)"
-	" SELECT role_id, revision + 1, role_json, score_json, score, zone, label,"
-	" 'archived', '[\"archived\"]', CAST($3 AS TEXT), CAST($4 AS TEXT)"
+	"INSERT INTO revisions (role_id, revision, body, score_json, score, zone, label,"
+	" reason, changed_json, actor, created_at, role_json)"
+	" SELECT role_id, revision + 1, body, score_json, score, zone, label,"
+	" 'archived', '[\"archived\"]', CAST($3 AS TEXT), CAST($4 AS TEXT), role_json"
 	" FROM revisions WHERE role_id = $1 AND revision = $2";
 static const char SQL_ROLE_ARCHIVE[] =
 	"UPDATE roles SET archived = 1, revision = revision + 1, updated_at = $2, archived_at = $2"
@@ -118,44 +109,13 @@ void store_role_release(struct store_role *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void store_revision_release(struct store_revision *r)
-{
-	if (!r)
-		return;
-	free(r->label);
-	free(r->reason);
-	free(r->changed_json);
-	free(r->actor);
-	free(r->created_at);
-	free(r->role_json);
-	free(r->score_json);
-	free(r->slug);
-	free(r->title);
-	memset(r, 0, sizeof(*r));
-}
-
-
-static void copy_zone(char zone[8], struct db_stmt *st, int col)
-{
-	size_t n = 0;
-	const char *z = db_col_text(st, col, &n);
-
-	if (!z)
-		n = 0;
-	if (n > 7)
-		n = 7;
-	if (n)
-		memcpy(zone, z, n);
-	zone[n] = '\0';
-}
-
 /* Fills out from a row in ROLE_COLS order (role_json may be NULL in the row). */
 static enum rc role_from_row(struct db_stmt *st, struct store_role *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->id = db_col_int64(st, 0);
 	out->score = db_col_double(st, 5);
-	copy_zone(out->zone, st, 6);
+	store_col_zone(out->zone, st, 6);
 	out->revision = (int)db_col_int64(st, 8);
 	out->archived = (int)db_col_int64(st, 9);
 	if (db_col_strdup(st, 1, &out->slug) || db_col_strdup(st, 2, &out->title) ||
@@ -168,23 +128,6 @@ static enum rc role_from_row(struct db_stmt *st, struct store_role *out)
 	    db_col_strdup(st, 17, &out->oldest_as_of) || !out->slug || !out->title ||
 	    !out->label || !out->created_at || !out->updated_at) {
 		store_role_release(out);
-		return RC_NOMEM;
-	}
-	return RC_OK;
-}
-
-static enum rc revision_from_row(struct db_stmt *st, struct store_revision *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->revision = (int)db_col_int64(st, 0);
-	out->score = db_col_double(st, 1);
-	copy_zone(out->zone, st, 2);
-	if (db_col_strdup(st, 3, &out->label) || db_col_strdup(st, 4, &out->reason) ||
-	    db_col_strdup(st, 5, &out->changed_json) || db_col_strdup(st, 6, &out->actor) ||
-	    db_col_strdup(st, 7, &out->created_at) || db_col_strdup(st, 8, &out->role_json) ||
-	    db_col_strdup(st, 9, &out->score_json) || !out->label || !out->changed_json ||
-	    !out->created_at) {
-		store_revision_release(out);
 		return RC_NOMEM;
 	}
 	return RC_OK;
@@ -297,139 +240,6 @@ int store_roles_each(struct store *s, int (*row)(void *ctx, const struct store_r
 	return db_each(st, role_walk_row, &w);
 }
 
-static enum rc head_row(void *ctx, struct db_stmt *st)
-{
-	struct store_role_head *out = ctx;
-
-	out->id = db_col_int64(st, 0);
-	out->revision = (int)db_col_int64(st, 1);
-	out->archived = (int)db_col_int64(st, 2);
-	return RC_OK;
-}
-
-/* The role's id, current revision and archived flag by slug. */
-static int role_head(struct store_conn *c, const char *slug, struct store_role_head *out)
-{
-	struct db_stmt *st;
-	enum rc rc;
-
-	if (!c)
-		return RC_IO;
-	rc = db_prepare(c->dc, SQL_ROLE_ID, &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, slug);
-	return db_one(st, head_row, out);
-}
-
-int store_role_head(struct store *s, const char *slug, struct store_role_head *out)
-{
-	return role_head(store_reader(s), slug, out);
-}
-
-int store_tx_role_head(struct store_tx *tx, const char *slug, struct store_role_head *out)
-{
-	return role_head(tx->conn, slug, out);
-}
-
-/* A walk over revision rows, as role_walk; named: the row also has the role's slug and title
- * (columns 10 and 11). */
-struct revision_walk {
-	int (*row)(void *ctx, const struct store_revision *r);
-	void *ctx;
-	int named;
-};
-
-static enum rc revision_walk_row(void *ctx, struct db_stmt *st)
-{
-	struct revision_walk *w = ctx;
-	struct store_revision r;
-	enum rc rc;
-	int stop;
-
-	rc = revision_from_row(st, &r);
-	if (rc)
-		return rc;
-	if (w->named && (db_col_strdup(st, 10, &r.slug) || db_col_strdup(st, 11, &r.title) ||
-			 !r.slug || !r.title)) {
-		store_revision_release(&r);
-		return RC_NOMEM;
-	}
-	stop = w->row(w->ctx, &r);
-	store_revision_release(&r);
-	return stop ? RC_STOP : RC_OK;
-}
-
-int store_revisions_list(struct store *s, const char *slug, int limit, int offset,
-			 int (*row)(void *ctx, const struct store_revision *r), void *ctx, int *total)
-{
-	struct store_conn *c = store_reader(s);
-	struct revision_walk w = { row, ctx, 0 };
-	struct db_stmt *st;
-	struct store_role_head head;
-	int64_t n;
-	enum rc rc;
-
-	rc = role_head(c, slug, &head);
-	if (rc)
-		return rc;
-	rc = db_prepare(c->dc, SQL_REV_COUNT, &st);
-	if (rc)
-		return rc;
-	db_bind_int64(st, 1, head.id);
-	rc = db_one_int64(st, &n);
-	if (rc)
-		return rc == RC_NOTFOUND ? RC_IO : rc;
-	if (total)
-		*total = (int)n;
-
-	rc = db_prepare(c->dc, SQL_REV_LIST, &st);
-	if (rc)
-		return rc;
-	db_bind_int64(st, 1, head.id);
-	db_bind_int64(st, 2, limit > 0 ? limit : INT64_MAX);
-	db_bind_int64(st, 3, offset > 0 ? offset : 0);
-	return db_each(st, revision_walk_row, &w);
-}
-
-int store_revisions_recent(struct store *s, int limit,
-			   int (*row)(void *ctx, const struct store_revision *r), void *ctx)
-{
-	struct store_conn *c = store_reader(s);
-	struct revision_walk w = { row, ctx, 1 };
-	struct db_stmt *st;
-	enum rc rc;
-
-	if (!c)
-		return RC_IO;
-	rc = db_prepare(c->dc, SQL_REV_RECENT, &st);
-	if (rc)
-		return rc;
-	db_bind_int64(st, 1, limit > 0 ? limit : 1);
-	return db_each(st, revision_walk_row, &w);
-}
-
-static enum rc revision_one_row(void *ctx, struct db_stmt *st)
-{
-	return revision_from_row(st, ctx);
-}
-
-int store_revision_get(struct store *s, const char *slug, int revision, struct store_revision *out)
-{
-	struct store_conn *c = store_reader(s);
-	struct db_stmt *st;
-	enum rc rc;
-
-	if (!c)
-		return RC_IO;
-	rc = db_prepare(c->dc, SQL_REV_GET, &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, slug);
-	db_bind_int64(st, 2, revision);
-	return db_one(st, revision_one_row, out);
-}
-
 /* ---------------------------------------------------------------------------------------
  * Writes (on the writer thread, inside a job)
  */
@@ -495,7 +305,31 @@ static int aliases_replace(struct store_conn *c, int64_t id, const struct store_
 	return RC_OK;
 }
 
-static int revision_insert(struct store_tx *tx, int64_t id, const struct store_role_write *w)
+/* The pieces of a revision: the role's new body w->role_json, its pieces made against its
+ * previous body (the row of SQL_BODY_PREV) while that row is read, so that the previous text
+ * is not copied; m and len get the manifest. */
+struct body_pieces {
+	struct db_conn *dc;
+	const struct store_role_write *w;
+	unsigned char *m;
+	size_t len;
+};
+
+static enum rc body_pieces_row(void *ctx, struct db_stmt *st)
+{
+	struct body_pieces *bp = ctx;
+	size_t len = 0;
+	const char *text = db_col_text(st, 0, NULL);
+	const void *m = db_col_blob(st, 1, &len);
+
+	if (!text || !m)
+		return RC_IO;
+	return pieces_put(bp->dc, bp->w->role_json, text, m, len, &bp->m, &bp->len);
+}
+
+/* The revision's row, with m, the manifest of its body. */
+static int revision_insert(struct store_tx *tx, int64_t id, const struct store_role_write *w,
+			   const unsigned char *m, size_t len)
 {
 	struct db_stmt *st;
 	enum rc rc;
@@ -505,7 +339,7 @@ static int revision_insert(struct store_tx *tx, int64_t id, const struct store_r
 		return rc;
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, w->revision);
-	db_bind_text(st, 3, w->role_json);
+	db_bind_blob(st, 3, m, len);
 	db_bind_text(st, 4, w->score_json);
 	db_bind_double(st, 5, w->score);
 	db_bind_text(st, 6, w->zone);
@@ -514,7 +348,25 @@ static int revision_insert(struct store_tx *tx, int64_t id, const struct store_r
 	db_bind_text(st, 9, w->changed_json);
 	db_bind_text(st, 10, w->actor);
 	db_bind_text(st, 11, tx->now);
+	db_bind_text(st, 12, w->role_json);
 	return db_exec(st);
+}
+
+/* Drops the whole body of the role's revision `revision`, no longer its current one. */
+static int body_forget(struct store_tx *tx, int64_t id, int revision)
+{
+	struct db_stmt *st;
+	enum rc rc;
+
+	rc = db_prepare(tx->conn->dc, SQL_BODY_FORGET, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, revision);
+	rc = db_exec(st);
+	if (rc)
+		return rc;
+	return db_changes(st) == 1 ? RC_OK : RC_IO;
 }
 
 /* The revision's row of the score history: before the roles row is updated (an update takes
@@ -555,6 +407,44 @@ static int write_valid(const struct store_role_write *w)
 	       w->n_aliases >= 0 && (!w->n_aliases || (w->alias_slugs && w->alias_names));
 }
 
+/* A new role's revision row: all its pieces are looked up (most are new). */
+static int revision_first(struct store_tx *tx, int64_t id, const struct store_role_write *w)
+{
+	unsigned char *m = NULL;
+	size_t len = 0;
+	enum rc rc;
+
+	rc = pieces_put(tx->conn->dc, w->role_json, NULL, NULL, 0, &m, &len);
+	if (!rc)
+		rc = revision_insert(tx, id, w, m, len);
+	free(m);
+	return rc;
+}
+
+/* An update's revision row, its pieces made against the body before, whose whole copy goes. */
+static int revision_append(struct store_tx *tx, int64_t id, int cur_revision,
+			   const struct store_role_write *w)
+{
+	struct body_pieces bp = { tx->conn->dc, w, NULL, 0 };
+	struct db_stmt *st;
+	enum rc rc;
+
+	rc = db_prepare(tx->conn->dc, SQL_BODY_PREV, &st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, cur_revision);
+	rc = db_one(st, body_pieces_row, &bp);
+	if (rc == RC_NOTFOUND)
+		rc = RC_IO; /* a live role has its current revision */
+	if (!rc)
+		rc = revision_insert(tx, id, w, bp.m, bp.len);
+	if (!rc)
+		rc = body_forget(tx, id, cur_revision);
+	free(bp.m);
+	return rc;
+}
+
 int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 {
 	struct store_conn *c = tx->conn;
@@ -586,7 +476,7 @@ int store_tx_role_create(struct store_tx *tx, const struct store_role_write *w)
 	rc = aliases_replace(c, id, w);
 	if (rc)
 		return rc;
-	rc = revision_insert(tx, id, w);
+	rc = revision_first(tx, id, w);
 	if (!rc)
 		rc = history_insert(tx, id, w, 1);
 	if (rc)
@@ -604,7 +494,7 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 
 	if (!write_valid(w))
 		return RC_INVALID;
-	rc = role_head(c, w->slug, &cur);
+	rc = revisions_head(c, w->slug, &cur);
 	if (rc)
 		return rc;
 	if (cur.archived)
@@ -617,7 +507,7 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 		if (rc)
 			return rc;
 	}
-	rc = revision_insert(tx, cur.id, w);
+	rc = revision_append(tx, cur.id, cur.revision, w);
 	if (!rc)
 		rc = history_insert(tx, cur.id, w, 0);
 	if (rc)
@@ -649,7 +539,7 @@ int store_tx_role_archive(struct store_tx *tx, const char *slug, const char *act
 	struct db_stmt *st;
 	enum rc rc;
 
-	rc = role_head(c, slug, &head);
+	rc = revisions_head(c, slug, &head);
 	if (rc)
 		return rc;
 	if (head.archived)
@@ -666,6 +556,9 @@ int store_tx_role_archive(struct store_tx *tx, const char *slug, const char *act
 		return rc;
 	if (db_changes(st) != 1)
 		return RC_IO;
+	rc = body_forget(tx, head.id, head.revision);
+	if (rc)
+		return rc;
 	rc = db_prepare(c->dc, SQL_ROLE_ARCHIVE, &st);
 	if (rc)
 		return rc;

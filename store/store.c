@@ -153,7 +153,8 @@ static int open_writable(struct store *s, struct db_conn **out, char *err, size_
 		rc = RC_IO;
 		goto out;
 	}
-	if (store_history_register(c, why, sizeof(why))) {
+	if (store_history_register(c, why, sizeof(why)) ||
+	    store_pieces_register(c, why, sizeof(why))) {
 		snprintf(err, errlen, "%s: cannot set up: %s", s->path, why);
 		rc = RC_IO;
 		goto out;

@@ -1,7 +1,9 @@
 /*
  * store.h: everything aijri keeps, in one database, through the database layer (db.h; the
  * only module that includes a database library). It never builds HTTP responses and knows
- * no JSON shapes beyond storing text (but for the SQLite-only matching of subscriptions).
+ * no JSON shapes beyond storing text (but for the SQLite-only matching of subscriptions, and
+ * the cutting of a revision's body text at its members into pieces kept once, pieces.c: the
+ * pieces put end to end are the text as it was given, byte for byte).
  *
  * Threads: reads may be called from any thread; each thread gets its own read-only
  * connection (WAL, opened lazily, closed when the thread ends). All writes run on one writer

@@ -10,6 +10,10 @@
  *                  the rows, each file its tables (webhooks.c asks outbox.c for the
  *                  pause window; outbox.c asks event_ids.c for the ids and bodies of an
  *                  event row's types)
+ *   revisions.c    the revisions read, and the head of a role (roles.c asks for it)
+ *   pieces.c pieces_sql.c
+ *                  a revision's role body as pieces (roles.c, revisions.c and migration
+ *                  0007 use them)
  *   writer.c       the writer thread: the job queue, group commit, the background clean-up
  *   readers.c      one read connection per reading thread
  *   catalog.c checkpoint.c event_ids.c db*.c
@@ -186,6 +190,32 @@ STORE_WARN enum rc event_ids_body(const char *payload, const char *row_id, const
  * connection that writes the history (the writer's: migrations and revisions use it). On
  * failure the engine's message in err. */
 STORE_WARN enum rc store_history_register(struct db_conn *c, char *err, size_t errlen);
+
+/* revisions.c: a role's id, current revision and archived flag by slug, on c (RC_IO when c
+ * is NULL, RC_NOTFOUND when there is no such role). */
+int revisions_head(struct store_conn *c, const char *slug, struct store_role_head *out);
+/* Copies the zone column col of a row into zone ("" when NULL; at most 7 bytes). */
+void store_col_zone(char zone[8], struct db_stmt *st, int col);
+
+/* pieces.c: a revision's role body as pieces kept once (0007_revision_pieces.sql). */
+/*
+ * Stores the pieces of text that are not stored yet and sets *manifest (malloc'd, *len bytes)
+ * to the list of its pieces. prev_text and prev_manifest (may be NULL) are the role's previous
+ * revision: its pieces that text repeats at the same place are reused without a look-up.
+ */
+STORE_WARN enum rc pieces_put(struct db_conn *c, const char *text, const char *prev_text,
+			      const void *prev_manifest, size_t prev_len,
+			      unsigned char **manifest, size_t *len);
+/* The text of a manifest, its pieces put end to end (*text malloc'd); RC_IO when the manifest
+ * is broken or names a piece that is not there. */
+STORE_WARN enum rc pieces_get(struct db_conn *c, const void *manifest, size_t len, char **text);
+/* Inside a row callback: a malloc'd copy of the manifest in column col (RC_IO when NULL), to
+ * assemble after the row's statement has run. */
+STORE_WARN enum rc pieces_manifest_copy(struct db_stmt *st, int col, unsigned char **out,
+					size_t *len);
+/* pieces_sql.c: registers aijri_pieces(role_json), which migration 0007 turns revisions into
+ * pieces with, on c (the writer's connection). On failure the engine's message in err. */
+STORE_WARN enum rc store_pieces_register(struct db_conn *c, char *err, size_t errlen);
 
 /* idempotency.c: the writer's background clean-up (writer_hooks.cleanup): deletes one batch
  * of expired answers. */

@@ -1098,8 +1098,9 @@ static void test_checkpoints(void)
 	if (!a.body)
 		return;
 	for (i = 0; i < 400 && !rc; i++) {
-		/* A different body each time, so that no page is the same as the last one's. */
-		int n = snprintf(a.body, 64, "{\"n\":%d,\"pad\":\"", i);
+		/* A different body each time, so that no page is the same as the last one's (and no
+		 * piece: revisions share the pieces they have in common, pieces.c). */
+		int n = snprintf(a.body, 64, "{\"n\":%d,\"pad\":\"%d", i, i);
 
 		memset(a.body + n, 'a' + i % 26, 60000);
 		memcpy(a.body + n + 60000, "\"}", 3);
