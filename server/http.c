@@ -105,41 +105,31 @@ static const char *qarg(void *ctx, const char *name)
 }
 
 /* Appends s percent-encoded for a query string (the arguments arrive decoded). */
-static int add_encoded(struct buf *b, const char *s)
+static void add_encoded(struct buf *b, const char *s)
 {
-	int rc = 0;
-
-	for (; *s && !rc; s++) {
+	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 		    strchr("-._~,", ch))
-			rc = buf_addc(b, (char)ch);
+			buf_putc(b, (char)ch);
 		else
-			rc = buf_addf(b, "%%%02X", ch);
+			buf_putf(b, "%%%02X", ch);
 	}
-	return rc;
 }
 
-/* The query string re-encoded for the API, and the first failure in building it. */
-struct query_build {
-	struct buf *b;
-	int rc;
-};
-
+/* Appends one argument to the query string; a failure stays in the buffer (buf_err). */
 static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 {
-	struct query_build *q = cls;
-	int rc;
+	struct buf *b = cls;
 
 	(void)kind;
-	rc = buf_addc(q->b, q->b->len ? '&' : '?');
-	rc = rc ? rc : add_encoded(q->b, k);
+	buf_putc(b, b->len ? '&' : '?');
+	add_encoded(b, k);
 	if (v) {
-		rc = rc ? rc : buf_addc(q->b, '=');
-		rc = rc ? rc : add_encoded(q->b, v);
+		buf_putc(b, '=');
+		add_encoded(b, v);
 	}
-	q->rc = rc;
-	return rc ? MHD_NO : MHD_YES;
+	return buf_err(b) ? MHD_NO : MHD_YES;
 }
 
 /* The MHD response of an API answer; NULL when out of memory. A file body is handed over. */
@@ -332,7 +322,6 @@ static enum MHD_Result on_complete(struct req *r, const char *method)
 	struct http *h = r->h;
 	struct buf key = BUF_INIT(KEY_MAX);
 	enum MHD_Result ret = MHD_NO;
-	struct query_build qb = { &r->query, 0 };
 	int cacheable = 0, rc;
 	uint64_t gen;
 
@@ -355,8 +344,8 @@ static enum MHD_Result on_complete(struct req *r, const char *method)
 			return hc.ret;
 		}
 	}
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_arg, &qb);
-	if (qb.rc) {
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_arg, &r->query);
+	if (buf_err(&r->query)) {
 		/* The request line fits the connection's pool, and its arguments re-encoded fit
 		 * the query's bound (three times the pool): only memory can fail here. */
 		buf_release(&key);

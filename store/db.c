@@ -31,7 +31,7 @@ void db_log_failure(const struct db_conn *c, const char *what, enum rc rc)
 
 static void reader_destroy(void *p);
 
-static int is_pg(const char *where)
+int db_is_server(const char *where)
 {
 	return !strncmp(where, "postgresql://", 13) || !strncmp(where, "postgres://", 11);
 }
@@ -40,7 +40,7 @@ void db_display(const char *where, char *out, size_t outlen)
 {
 	char *shown = NULL, err[256];
 
-	if (!is_pg(where)) {
+	if (!db_is_server(where)) {
 		snprintf(out, outlen, "%s", where);
 		return;
 	}
@@ -65,7 +65,7 @@ enum rc db_open(const char *where, const struct db_options *opt, struct db **out
 	db = calloc(1, sizeof(*db));
 	if (!db)
 		goto fail;
-	db->eng = is_pg(where) ? &db_engine_pg : &db_engine_sqlite;
+	db->eng = db_is_server(where) ? &db_engine_pg : &db_engine_sqlite;
 	if (opt)
 		db->opt = *opt;
 	if (db->opt.busy_ms <= 0)

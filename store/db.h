@@ -98,6 +98,9 @@ const char *db_engine_name(const struct db *db);
 const char *db_where(const struct db *db);
 /* The same for a database string not opened (yet): written into out (outlen bytes). */
 void db_display(const char *where, char *out, size_t outlen);
+/* 1 when where names a database server (a PostgreSQL URI), 0 for a file: the rule db_open
+ * chooses its engine by. */
+int db_is_server(const char *where);
 /* One of two SQL texts: the first on SQLite, the second on PostgreSQL, for the rare places
  * where the dialects differ (a DDL type, FOR UPDATE SKIP LOCKED). */
 const char *db_sql(const struct db_conn *c, const char *sqlite_sql, const char *pg_sql);

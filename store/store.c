@@ -231,7 +231,7 @@ int store_schema_version(struct store *s)
 
 int store_db_is_server(const char *db)
 {
-	return !strncmp(db, "postgresql://", 13) || !strncmp(db, "postgres://", 11);
+	return db_is_server(db);
 }
 
 void store_db_display(const char *db, char *out, size_t outlen)

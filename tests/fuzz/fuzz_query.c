@@ -34,6 +34,7 @@
 #include "util/crypto.h"
 #include "util/embed.h"
 #include "util/rc.h"
+#include "util/url.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -189,17 +190,6 @@ static const char *fake_query(void *ctx, const char *name)
 	return NULL;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes in place like libmicrohttpd's argument parser; a %00 ends the string. */
 static void unescape(char *s)
 {
@@ -208,8 +198,8 @@ static void unescape(char *s)
 	for (; *s; s++) {
 		if (*s == '+') {
 			*o++ = ' ';
-		} else if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-			*o++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+		} else if (url_pct_byte(s, 3) >= 0) {
+			*o++ = (char)url_pct_byte(s, 3);
 			s += 2;
 		} else {
 			*o++ = *s;
