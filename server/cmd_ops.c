@@ -29,6 +29,7 @@
 #include "server/import_lines.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/file.h"
 
 #define PATH_LEN 4096
 
@@ -41,31 +42,6 @@ static int exists(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0;
-}
-
-/* path + suffix into out; 0, or RC_TOOLARGE when it does not fit. */
-static int path_join(char *out, size_t outlen, const char *path, const char *suffix)
-{
-	int n = snprintf(out, outlen, "%s%s", path, suffix);
-
-	return n < 0 || (size_t)n >= outlen ? RC_TOOLARGE : 0;
-}
-
-/* Makes a rename or link in path's directory durable: without this a crash can bring back
- * the old name after the command said it was done. */
-static int fsync_dir_of(const char *path)
-{
-	char copy[PATH_LEN];
-	int fd, rc;
-
-	if (path_join(copy, sizeof(copy), path, ""))
-		return -1;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 static int fsync_path(const char *path)
@@ -86,7 +62,7 @@ static int temp_beside(const char *target, const char *tag, char *out, size_t ou
 	char suffix[64];
 
 	snprintf(suffix, sizeof(suffix), "%sXXXXXX", tag);
-	if (path_join(out, outlen, target, suffix)) {
+	if (file_path_join(out, outlen, target, suffix)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -171,7 +147,7 @@ int cmd_backup(int argc, char **argv)
 	if (!force)
 		unlink(tmp);
 	tmp[0] = '\0';
-	fsync_dir_of(path);
+	file_fsync_dir_of(path);
 	fprintf(stderr, "aijri: backup of %s written to %s (schema version %d)\n", db, path,
 		store_schema_version(s));
 	ret = 0;
@@ -290,7 +266,7 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 		tmp[0] = '\0';
-		fsync_dir_of(file);
+		file_fsync_dir_of(file);
 	}
 	fprintf(stderr, "aijri: exported %d roles\n", c.n);
 	ret = 0;

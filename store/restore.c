@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store/store_int.h"
+#include "util/file.h"
 
 #define PATH_LEN 4096
 
@@ -31,37 +32,13 @@
  * Files
  */
 
-/* path + suffix into out; RC_TOOLARGE when it does not fit. */
-static enum rc path_join(char *out, size_t outlen, const char *path, const char *suffix)
-{
-	int n = snprintf(out, outlen, "%s%s", path, suffix);
-
-	return n < 0 || (size_t)n >= outlen ? RC_TOOLARGE : RC_OK;
-}
-
 /* path + suffix names a file that exists, or is too long to tell (then: as if it did). */
 static int exists_beside(const char *path, const char *suffix)
 {
 	char name[PATH_LEN];
 	struct stat st;
 
-	return path_join(name, sizeof(name), path, suffix) || stat(name, &st) == 0;
-}
-
-/* Makes a rename in path's directory durable: without this a crash can bring back the old
- * name after the restore said it was done. */
-static void fsync_dir_of(const char *path)
-{
-	char copy[PATH_LEN];
-	int fd;
-
-	if (path_join(copy, sizeof(copy), path, ""))
-		return;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return;
-	(void)fsync(fd);
-	close(fd);
+	return file_path_join(name, sizeof(name), path, suffix) || stat(name, &st) == 0;
 }
 
 /* Copies the rest of from into to; 0, or -1 with errno. */
@@ -148,7 +125,7 @@ enum rc store_file_lock(const char *db, struct store_file_lock *l, char *err, si
 	enum rc rc = RC_IO;
 
 	l->db_fd = l->shm_fd = -1;
-	if (path_join(shm, sizeof(shm), db, "-shm")) {
+	if (file_path_join(shm, sizeof(shm), db, "-shm")) {
 		snprintf(err, errlen, "%s: path too long", db);
 		return RC_TOOLARGE;
 	}
@@ -265,8 +242,8 @@ static enum rc put_in_place(int fd, const char *tmp, const char *db, char *err, 
 	}
 	/* A WAL left by a crashed server belongs to the old file: SQLite would replay it onto
 	 * the restored one. Both go before the rename, while our lock keeps everyone out. */
-	if (path_join(side, sizeof(side), db, "-wal") || (unlink(side) && errno != ENOENT) ||
-	    path_join(side, sizeof(side), db, "-shm") || (unlink(side) && errno != ENOENT)) {
+	if (file_path_join(side, sizeof(side), db, "-wal") || (unlink(side) && errno != ENOENT) ||
+	    file_path_join(side, sizeof(side), db, "-shm") || (unlink(side) && errno != ENOENT)) {
 		snprintf(err, errlen, "cannot remove %s: %s", side, strerror(errno));
 		return RC_IO;
 	}
@@ -274,7 +251,7 @@ static enum rc put_in_place(int fd, const char *tmp, const char *db, char *err, 
 		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, db, strerror(errno));
 		return RC_IO;
 	}
-	fsync_dir_of(db);
+	(void)file_fsync_dir_of(db); /* best effort: the rename is done */
 	return RC_OK;
 }
 
@@ -284,9 +261,9 @@ static void remove_copy(const char *tmp)
 	char side[PATH_LEN];
 
 	unlink(tmp);
-	if (!path_join(side, sizeof(side), tmp, "-wal"))
+	if (!file_path_join(side, sizeof(side), tmp, "-wal"))
 		unlink(side);
-	if (!path_join(side, sizeof(side), tmp, "-shm"))
+	if (!file_path_join(side, sizeof(side), tmp, "-shm"))
 		unlink(side);
 }
 
@@ -311,7 +288,7 @@ enum rc store_restore(const char *backup, const char *db, struct store_restored 
 	/* Check a private copy, not the backup itself: opening migrates an older schema, and the
 	 * backup must stay as it was. The copy, once checked, is what gets renamed into place. */
 	rc = RC_IO;
-	if (path_join(tmp, sizeof(tmp), db, ".restore-XXXXXX")) {
+	if (file_path_join(tmp, sizeof(tmp), db, ".restore-XXXXXX")) {
 		errno = ENAMETOOLONG;
 		dst = -1;
 	} else {
