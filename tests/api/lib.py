@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 
 BIN = os.environ.get("AIJRI_BIN", "bin/aijri")
 # AIJRI_VALGRIND=1 runs every server under valgrind's memcheck: an invalid access or a definite
@@ -236,52 +237,157 @@ class Response:
         return f"<{self.status} {self.body[:300]!r}>"
 
 
+# AIJRI_TEST_ENGINE chooses where every Server keeps its data: "sqlite" (the default, a file in
+# its temporary directory), "pg" (a fresh database on the run's PostgreSQL cluster, one
+# instance) or "pg3" (three instances on one fresh database; requests go to them in turn, and
+# after each write the next request waits until every instance has taken the write in: its
+# /healthz changes_seen reaches the database's count of changes, read after the answer; API.md
+# bounds that wait at 100 ms p99).
+ENGINE = os.environ.get("AIJRI_TEST_ENGINE", "sqlite")
+if ENGINE not in ("sqlite", "pg", "pg3"):
+    raise SystemExit(f"AIJRI_TEST_ENGINE: {ENGINE!r} is not sqlite, pg or pg3")
+INSTANCES = 3 if ENGINE == "pg3" else 1
+# How long another instance may take to show a write before the test fails: far above the
+# bound (100 ms p99), so that a loaded machine does not fail a test, yet a lost invalidation
+# does.
+VISIBILITY_DEADLINE_S = 10
+_pg = None
+_pg_lock = threading.Lock()
+
+
+def pg_cluster():
+    """The run's PostgreSQL cluster (tests/pg/pgcluster.py; AIJRI_TEST_PG, else our own)."""
+    global _pg
+    with _pg_lock:
+        if _pg is None:
+            sys.path.insert(0, os.path.join(ROOT, "tests", "pg"))
+            from pgcluster import Cluster
+            import atexit
+            _pg = Cluster.shared()
+            atexit.register(_pg.stop)
+            atexit.register(_drop_pg_databases)
+        return _pg
+
+
+def pg_psql(uri, sql):
+    """Runs SQL on the PostgreSQL database of uri (a URI of pg_cluster's new_database)."""
+    name = urllib.parse.parse_qs(urllib.parse.urlsplit(uri).query)["dbname"][-1]
+    return pg_cluster().psql(sql, dbname=name)
+
+
+_pg_databases = []
+
+
+def _drop_pg_databases():
+    for uri in _pg_databases:
+        try:
+            pg_cluster().drop_database(uri)
+        except RuntimeError:
+            pass
+
+
+def on_sqlite():
+    return ENGINE == "sqlite"
+
+
+def skip_unless(cond, why):
+    """A decorator for a @test that means nothing on this engine (a SQLite file read with
+    sqlite3, one process's log): the test is reported as skipped, and counts neither way."""
+    def wrap(fn):
+        if cond:
+            return fn
+
+        def skipped():
+            print(f"skip {fn.__name__}: {why}", flush=True)
+        skipped.__name__ = fn.__name__
+        return skipped
+    return wrap
+
+
+def sqlite_only(fn):
+    return skip_unless(on_sqlite(), "reads the SQLite file itself")(fn)
+
+
+def one_instance(fn):
+    return skip_unless(INSTANCES == 1, "needs one process (its log, its counters)")(fn)
+
+
 class Server:
-    """A running bin/aijri serve. Use as a context manager, or call start()/stop()."""
+    """A running bin/aijri serve (or, with AIJRI_TEST_ENGINE=pg3, three on one database). Use
+    as a context manager, or call start()/stop()."""
 
     def __init__(self, db=None, args=(), env=None, tmp=None):
         self.tmp = tmp or tempfile.mkdtemp(prefix="aijri-test-")
         self._own_tmp = tmp is None
-        self.db = db or os.path.join(self.tmp, "aijri.db")
+        if db:
+            self.db = db
+        elif on_sqlite():
+            self.db = os.path.join(self.tmp, "aijri.db")
+        else:
+            self.db = pg_cluster().new_database()
+            _pg_databases.append(self.db)
         self.args = list(args)
         self.env = dict(env or {})
-        self.proc = None
-        self.port = None
-        self.log_path = os.path.join(self.tmp, "server.log")
-        self._conn = None
+        self.n = INSTANCES if "://" in self.db else 1
+        self.procs = [None] * self.n
+        self.ports = [None] * self.n
+        self.log_paths = [os.path.join(self.tmp, "server.log" if i == 0 else f"server.{i}.log")
+                          for i in range(self.n)]
+        self._logs = [None] * self.n
+        self._conns = [None] * self.n
+        self._turn = 0
+        self._must_sync = None
+
+    # The first instance stands for the server where a test needs one process.
+    @property
+    def proc(self):
+        return self.procs[0]
+
+    @proc.setter
+    def proc(self, p):
+        self.procs[0] = p
+
+    @property
+    def port(self):
+        return self.ports[0]
+
+    @property
+    def log_path(self):
+        return self.log_paths[0]
 
     def start(self):
         # The free port is found by binding it and letting it go: on a shared machine another
         # process can take it before the server binds it. Then the server says so and exits,
         # and it is started again on another port.
-        for attempt in range(5):
-            if self._start_once(last=attempt == 4):
-                return self
-        raise RuntimeError("unreachable")
+        for i in range(self.n):
+            for attempt in range(5):
+                if self._start_once(i, last=attempt == 4):
+                    break
+        return self
 
-    def _start_once(self, last):
-        """Starts the server; True once it answers, False when its port was taken."""
-        self.port = free_port()
+    def _start_once(self, i, last):
+        """Starts instance i; True once it answers, False when its port was taken."""
+        self.ports[i] = free_port()
         e = dict(os.environ)
         e.update(self.env)
-        self._log = open(self.log_path, "ab")
-        log_from = self._log.tell()
-        self.proc = subprocess.Popen(
-            VALGRIND + [BIN, "serve", "--port", str(self.port), "--db", self.db] + self.args,
-            stdout=self._log, stderr=self._log, env=e)
+        self._logs[i] = open(self.log_paths[i], "ab")
+        log_from = self._logs[i].tell()
+        self.procs[i] = subprocess.Popen(
+            VALGRIND + [BIN, "serve", "--port", str(self.ports[i]), "--db", self.db] + self.args,
+            stdout=self._logs[i], stderr=self._logs[i], env=e)
         deadline = time.time() + (60 if VALGRIND else 20)
         while time.time() < deadline:
-            if self.proc.poll() is not None:
-                with open(self.log_path, "rb") as f:
+            if self.procs[i].poll() is not None:
+                with open(self.log_paths[i], "rb") as f:
                     f.seek(log_from)
                     out = f.read().decode(errors="replace")
                 if not last and "Address already in use" in out:
-                    self._log.close()
-                    self.proc = None
+                    self._logs[i].close()
+                    self.procs[i] = None
                     return False
-                raise RuntimeError(f"server exited {self.proc.returncode}: {out[-2000:]}")
+                raise RuntimeError(f"server exited {self.procs[i].returncode}: {out[-2000:]}")
             try:
-                r = self.request("GET", "/healthz")
+                r = self._request_on(i, "GET", "/healthz", None, {}, 30)
                 if r.status == 200:
                     self._keep_served_doc()
                     return True
@@ -300,40 +406,51 @@ class Server:
                 f.write(r.body)
 
     def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode(errors="replace")
-        except OSError:
-            return ""
+        out = []
+        for path in self.log_paths:
+            try:
+                with open(path, "rb") as f:
+                    out.append(f.read().decode(errors="replace"))
+            except OSError:
+                pass
+        return "".join(out)
 
     def stop(self, sig=signal.SIGTERM):
-        """Stops the server; returns its exit code. SIGTERM must give exit 0."""
+        """Stops the server; returns its exit code (the first instance's that is not 0).
+        SIGTERM must give exit 0."""
         self._close()
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=120 if VALGRIND else 30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        rc = self.proc.returncode if self.proc else None
-        if self.proc:
-            self._log.close()
+        rcs = []
+        for i, proc in enumerate(self.procs):
+            if proc and proc.poll() is None:
+                proc.send_signal(sig)
+        for i, proc in enumerate(self.procs):
+            if proc:
+                try:
+                    proc.wait(timeout=120 if VALGRIND else 30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                rcs.append(proc.returncode)
+                self._logs[i].close()
+        if any(self.procs):
             _scan_sanitizer(self.log(), "server")
-        self.proc = None
-        return rc
+        self.procs = [None] * self.n
+        if not rcs:
+            return None
+        return next((rc for rc in rcs if rc != 0), 0)
 
     def kill9(self):
         self._close()
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc:
-            self._log.close()
-        self.proc = None
+        for i, proc in enumerate(self.procs):
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if proc:
+                self._logs[i].close()
+        self.procs = [None] * self.n
 
     def cleanup(self):
-        if self.proc:
+        if any(self.procs):
             self.stop()
         if self._own_tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -355,13 +472,39 @@ class Server:
         return p.stdout.decode().strip().splitlines()[-1]
 
     def _close(self):
-        if self._conn:
-            self._conn.close()
-            self._conn = None
+        for i, c in enumerate(self._conns):
+            if c:
+                c.close()
+            self._conns[i] = None
+
+    def changes_seen(self, i):
+        r = self._request_on(i, "GET", "/healthz", None, {}, 30)
+        return r.json()["changes_seen"] if r.status == 200 else None
+
+    def sync(self):
+        """Waits until every instance has taken in the changes counted in the database when the
+        last write was answered (polling /healthz, up to VISIBILITY_DEADLINE_S)."""
+        if self._must_sync is None:
+            return
+        i, want = self._must_sync
+        self._must_sync = None
+        deadline = time.time() + VISIBILITY_DEADLINE_S
+        for j in range(self.n):
+            if not self.procs[j] or self.procs[j].poll() is not None:
+                continue
+            while True:
+                got = self.changes_seen(j)
+                if got is not None and got >= want:
+                    break
+                if time.time() > deadline:
+                    raise AssertionError(f"instance {j} shows changes_seen {got} after "
+                                         f"{VISIBILITY_DEADLINE_S} s; instance {i} wrote {want}")
+                time.sleep(0.002)
 
     def request(self, method, path, body=None, headers=None, token=None, raw=None, timeout=30):
         """One HTTP request on a kept-alive connection. body: a Python object sent as JSON;
-        raw: bytes sent as they are. Returns a Response."""
+        raw: bytes sent as they are. Returns a Response. With several instances, each request
+        goes to the next one, once the last write is visible on all of them."""
         h = dict(headers or {})
         data = raw
         if body is not None:
@@ -369,20 +512,40 @@ class Server:
             h.setdefault("Content-Type", "application/json")
         if token:
             h["Authorization"] = "Bearer " + token
+        if self.n == 1:
+            return self._request_on(0, method, path, data, h, timeout)
+        self.sync()
+        i = self._turn
+        self._turn = (self._turn + 1) % self.n
+        r = self._request_on(i, method, path, data, h, timeout)
+        if method not in ("GET", "HEAD", "OPTIONS") and r.status < 500:
+            self._must_sync = (i, self.db_changes())
+        return r
+
+    def db_changes(self):
+        """The database's count of changes (0010_changes.sql): at least that of every write
+        answered so far."""
+        return int(pg_psql(self.db, "SELECT n FROM changes"))
+
+    def _request_on(self, i, method, path, data, h, timeout):
         for attempt in range(2):
-            if self._conn is None:
-                self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+            if self._conns[i] is None:
+                self._conns[i] = http.client.HTTPConnection("127.0.0.1", self.ports[i],
+                                                            timeout=timeout)
+            c = self._conns[i]
             try:
-                self._conn.request(method, path, body=data, headers=h)
-                r = self._conn.getresponse()
+                c.request(method, path, body=data, headers=h)
+                r = c.getresponse()
                 payload = r.read()
                 hdrs = {k.lower(): v for k, v in r.getheaders()}
                 if hdrs.get("connection", "").lower() == "close":
-                    self._close()
+                    c.close()
+                    self._conns[i] = None
                 return Response(r.status, hdrs, payload)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
                     http.client.CannotSendRequest, http.client.ResponseNotReady):
-                self._close()
+                c.close()
+                self._conns[i] = None
                 if attempt:
                     raise
         raise RuntimeError("unreachable")
@@ -418,10 +581,13 @@ def run():
             continue
         _current = fn.__name__
         before = _failed
+        before_passed = _passed
         try:
             fn()
         except Exception:
             check(False, "exception:\n" + traceback.format_exc())
+        if _failed == before and _passed == before_passed:
+            continue  # skipped: it printed why
         print(f"{'ok  ' if _failed == before else 'FAIL'} {fn.__name__}", flush=True)
     _check_recorded()
     print(f"RESULT passed={_passed} failed={_failed}", flush=True)

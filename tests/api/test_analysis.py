@@ -22,7 +22,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import BIN, Server, check, check_eq, run, run_cli, seed_role, test  # noqa: E402
+from lib import BIN, Server, check, check_eq, run, run_cli, seed_role, sqlite_only, test  # noqa: E402
 
 SLUG = "edge-ai-engineer"
 EVIDENCE = ["job_posting_trends", "company_actions", "wage_trends", "ai_tool_maturity",
@@ -445,6 +445,7 @@ def stale_flags_turn_at_midnight_through_the_cache():
 
 
 @test
+@sqlite_only
 def bodies_stored_before_codes_read_and_export_filled_in():
     """A role whose stored body predates codes and as_of (as migration 0005 leaves one: the
     body as it was, the dates in the roles row) reads, pages and exports as if it had them, and

@@ -15,7 +15,7 @@ import shutil
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import Server, check, check_eq, run, seed_role, test  # noqa: E402
+from lib import Server, check, check_eq, run, seed_role, sqlite_only, test  # noqa: E402
 
 SLUG = "edge-ai-engineer"
 
@@ -227,7 +227,7 @@ def durable_across_restart_and_kill():
         first = s.post(f"/roles/{SLUG}/evidence", body, token=tok, headers=key("durable"))
         check_eq(first.status, 200, "first")
         check_eq(s.stop(), 0, "SIGTERM")
-        s = Server(db=os.path.join(tmp, "aijri.db"), tmp=tmp)
+        s = Server(db=s.db, tmp=tmp)
         s.start()
         same_answer(first, s.post(f"/roles/{SLUG}/evidence", body, token=tok,
                                   headers=key("durable")), "replay after a restart")
@@ -236,7 +236,7 @@ def durable_across_restart_and_kill():
                         token=tok, headers=key("killed"))
         check_eq(second.status, 200, "acknowledged")
         s.kill9()
-        s = Server(db=os.path.join(tmp, "aijri.db"), tmp=tmp)
+        s = Server(db=s.db, tmp=tmp)
         s.start()
         same_answer(second, s.post(f"/roles/{SLUG}/evidence",
                                    {"dimensions": {"company_actions": {"score": 0}}}, token=tok,
@@ -293,6 +293,7 @@ def concurrent_duplicates_write_once():
 
 
 @test
+@sqlite_only
 def in_flight_is_409():
     """The database's write lock, held by the test, keeps the first request in flight: the
     second with the same key is 409 (whichever of the two comes second), the first completes

@@ -24,7 +24,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (ROOT, Server, check, check_eq, check_exchanges, free_port,  # noqa: E402
+from lib import (ROOT, Server, sqlite_only, check, check_eq, check_exchanges, free_port,  # noqa: E402
                  run, test)
 
 DOC_PATH = os.path.join(ROOT, "api", "openapi.json")
@@ -526,7 +526,7 @@ def test_checker_reports_lies():
             ("an undeclared header the API uses for its conventions",
              {"method": "GET", "target": "/healthz", "status": 200,
               "headers": dict(j, etag='"r1"'),
-              "body": b'{"status":"ok","schema_version":1}'}, "etag"),
+              "body": b'{"status":"ok","schema_version":1,"changes_seen":0}'}, "etag"),
             ("a framing status answered with HTML",
              {"method": "GET", "target": "/healthz", "status": 411,
               "headers": {"content-type": "text/html"}, "body": b"<p>no</p>"}, "text/html"),
@@ -542,7 +542,7 @@ def test_checker_reports_lies():
         ]
         truths = [
             {"method": "GET", "target": "/healthz", "status": 200, "headers": j,
-             "body": b'{"status":"ok","schema_version":1}'},
+             "body": b'{"status":"ok","schema_version":1,"changes_seen":0}'},
             {"method": "GET", "target": "/webhooks/wh_1", "status": 200, "headers": j,
              "body": json.dumps(wh).encode()},
             # A framing refusal, on any method of any path (x-unlisted-responses.framing).
@@ -658,6 +658,7 @@ def test_conventions_as_documented():
               "the document's conventions name the JSON types and the 415")
 
 @test
+@sqlite_only
 def test_busy_database_answers_503():
     """A write that finds the database locked past the busy timeout (5 s) answers 503 `busy`
     with Retry-After, as declared on every operation, and writes nothing."""

@@ -16,7 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import (VALGRIND, Server, check, check_eq, free_port, run, seed_role,  # noqa: E402
+from lib import (VALGRIND, Server, on_sqlite, pg_psql, check, check_eq, free_port, run, seed_role,  # noqa: E402
                  test)
 
 SLUG = "edge-ai-engineer"
@@ -491,6 +491,12 @@ def paused_subscriptions_keep_their_events():
 
 def backdate(db, delivery_ids, days):
     """Moves the creation of deliveries back by days, as if they had waited that long."""
+    if not on_sqlite():
+        for i in delivery_ids:
+            pg_psql(db, "UPDATE deliveries SET created_at = to_char((CAST(created_at AS "
+                    f"timestamptz) - interval '{int(days)} days') AT TIME ZONE 'UTC', "
+                    f"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') WHERE id = {int(i)}")
+        return
     c = sqlite3.connect(db, timeout=30)
     try:
         with c:
