@@ -8,9 +8,11 @@ pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
       libcurl4-openssl-dev libssl-dev libcmark-dev ca-certificates)
 if [ "${1:-}" = "--test" ]; then
 	# prometheus brings promtool, which lints GET /metrics (tests/api/test_metrics.py and
-	# test_limits.py); faketime runs the server across a UTC midnight (test_analysis.py).
-	pkgs+=(python3 sqlite3 curl clang libclang-rt-14-dev valgrind wrk nginx-light systemd
-	       prometheus faketime)
+	# test_limits.py); faketime runs the server across a UTC midnight (test_analysis.py);
+	# python3-yaml reads deploy/compose.yaml and nginx runs deploy/nginx.conf in front of
+	# several servers (test_deploy.py; bench/run uses nginx too).
+	pkgs+=(python3 python3-yaml sqlite3 curl clang libclang-rt-14-dev valgrind wrk nginx-light
+	       systemd prometheus faketime)
 	# The browser tests: Debian's chromium (headless), fonts to render the pages with, and a
 	# feed parser for the Atom feeds.
 	pkgs+=(chromium fonts-dejavu-core fonts-liberation python3-feedparser)
