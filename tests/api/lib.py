@@ -479,7 +479,7 @@ class Server:
 
     def changes_seen(self, i):
         r = self._request_on(i, "GET", "/healthz", None, {}, 30)
-        return r.json()["changes_seen"] if r.status == 200 else None
+        return r.json["changes_seen"] if r.status == 200 else None
 
     def sync(self):
         """Waits until every instance has taken in the changes counted in the database when the

@@ -22,7 +22,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import BIN, Server, check, check_eq, run, run_cli, seed_role, sqlite_only, test  # noqa: E402
+from lib import BIN, Server, check, check_eq, run, run_cli, one_instance, seed_role, sqlite_only, test  # noqa: E402
 
 SLUG = "edge-ai-engineer"
 EVIDENCE = ["job_posting_trends", "company_actions", "wage_trends", "ai_tool_maturity",
@@ -836,6 +836,7 @@ def page_builds(s):
 
 
 @test
+@one_instance
 def what_if_form_prefilled_from_the_assessment():
     """GET /roles/{slug}/what-if is a form that works without script: every task's time
     share and score and the growth score, prefilled as published, each input labelled, sent

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import Server, check, check_eq, free_port, run, test  # noqa: E402
+from lib import Server, check, check_eq, free_port, one_instance, run, test  # noqa: E402
 
 FAMILIES = ("aijri_http_requests_total", "aijri_http_request_duration_seconds",
             "aijri_write_commits_total", "aijri_webhook_deliveries_total",
@@ -32,6 +32,7 @@ def promtool(text):
 
 
 @test
+@one_instance
 def metrics_pass_promtool():
     with Server(args=["--allow-private-webhooks"],
                 env={"AIJRI_WEBHOOK_RETRY_SCHEDULE": "1"}) as srv:

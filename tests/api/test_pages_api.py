@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from page_fixtures import FIGURES, HEADINGS, HOSTILE, SECTIONS, hostile_role, norm  # noqa: E402
-from lib import ROOT, Server, check, check_eq, run, run_cli, seed_role, test  # noqa: E402
+from lib import ROOT, Server, check, check_eq, one_instance, run, run_cli, seed_role, test  # noqa: E402
 
 SLUG = "edge-ai-engineer"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -266,6 +266,7 @@ def negotiation_vary_etags_and_cache():
 
 
 @test
+@one_instance
 def pages_built_once_per_write():
     with Server() as s:
         b0 = metric(s, "aijri_page_builds_total")

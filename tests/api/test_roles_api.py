@@ -15,7 +15,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import Server, check, check_eq, run, run_cli, seed_role, test  # noqa: E402
+from lib import Server, check, check_eq, one_instance, run, run_cli, seed_role, test  # noqa: E402
 
 SLUG = "edge-ai-engineer"
 EVIDENCE = ["job_posting_trends", "company_actions", "wage_trends", "ai_tool_maturity",
@@ -1113,6 +1113,7 @@ def compare_export_methodology_health():
 
 
 @test
+@one_instance
 def metrics_prometheus():
     with Server() as s:
         s.get(f"/roles/{SLUG}/score")
