@@ -19,6 +19,10 @@
 #include "util/clock.h"
 #include "util/num.h"
 
+/* Retry-After when the database cannot be reached: about the time a PostgreSQL server takes
+ * to start again after a crash. */
+#define API_RETRY_UNAVAILABLE_S "2"
+
 void api_response_init(struct api_response *rs)
 {
 	memset(rs, 0, sizeof(*rs));
@@ -162,6 +166,7 @@ void api_problem_rc_field(struct api_response *rs, int rc, const char *detail, c
 		{ RC_MALFORMED, 400, "malformed-request", "Malformed request" },
 		{ RC_INVALID, 422, "validation-error", "The request breaks a rule" },
 		{ RC_BUSY, 503, "busy", "Service busy" },
+		{ RC_UNAVAILABLE, 503, "unavailable", "Service unavailable" },
 	};
 	size_t i;
 	json_t *p;
@@ -180,6 +185,10 @@ void api_problem_rc_field(struct api_response *rs, int rc, const char *detail, c
 		detail = "If-Match does not name the current revision";
 	else if (rc == RC_BUSY)
 		detail = "the database is busy; try again";
+	else if (rc == RC_UNAVAILABLE)
+		detail = "the database cannot be reached; try again later (a write answered so is not "
+			 "acknowledged: send it again, with the same Idempotency-Key to have it "
+			 "applied at most once)";
 	else if (status == 500)
 		detail = rc_str(rc);
 	p = problem_new(status, type, title, detail);
@@ -187,8 +196,8 @@ void api_problem_rc_field(struct api_response *rs, int rc, const char *detail, c
 		json_array_append_new(json_object_get(p, "errors"),
 				      json_pack("{s:s, s:s}", "field", field, "message", message));
 	problem_send(rs, status, p);
-	if (rc == RC_BUSY)
-		api_header(rs, "Retry-After", "1");
+	if (rc == RC_BUSY || rc == RC_UNAVAILABLE)
+		api_header(rs, "Retry-After", rc == RC_BUSY ? "1" : API_RETRY_UNAVAILABLE_S);
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ int api_require_token(struct api_request *rq, struct api_response *rs)
 	const char *h = rq->header(rq->ctx, "Authorization");
 	unsigned char hash[CRYPTO_SHA256_LEN];
 	char *name = NULL;
+	int rc;
 
 	/* Checked already (a write with an Idempotency-Key is checked before its handler). */
 	if (rq->actor)
@@ -26,13 +27,20 @@ int api_require_token(struct api_request *rq, struct api_response *rs)
 		while (*h == ' ')
 			h++;
 		crypto_sha256(h, strlen(h), hash);
-		if (*h && store_token_check(rq->api->store, hash, &name) == RC_OK) {
+		rc = *h ? store_token_check(rq->api->store, hash, &name) : RC_UNAUTHORIZED;
+		if (rc == RC_OK) {
 			free(rq->actor);
 			rq->actor = name;
 			/* Every authenticated use, read or write, accepted or refused later: what
 			 * `aijri token list` shows when a token is rotated. */
 			store_token_used(rq->api->store, name);
 			return RC_OK;
+		}
+		/* A token that could not be checked is not a bad token: the client should try
+		 * again later, not drop it. */
+		if (rc != RC_UNAUTHORIZED) {
+			api_problem_rc(rs, rc, NULL);
+			return rc;
 		}
 	}
 	api_problem(rs, 401, "unauthorized", "Unauthorized",

@@ -42,6 +42,14 @@ void revise_cache_release(struct revise_cache *c)
 		entry_release(&c->e[i]);
 }
 
+void revise_cache_sync(struct revise_cache *c, uint64_t undone)
+{
+	if (c->undone == undone)
+		return;
+	revise_cache_release(c);
+	c->undone = undone;
+}
+
 struct revise_cache_entry *revise_cache_slot(struct revise_cache *c, const char *slug)
 {
 	int i;

@@ -14,7 +14,9 @@
  * few MiB for roles the size of the seed's.
  * Invalidation: an entry is put only after its job stored the revision it holds, replaced by
  * the next put of its slug, dropped when its role is archived or created again, and released
- * whole by revise_cache_release.
+ * whole by revise_cache_release. The whole cache is emptied when the writer has undone writes
+ * since (store_tx_undone moved, revise_cache_sync): a revision a failed batch rolled back may
+ * have been committed since by another instance under the same number, with other content.
  * Thread: the store's writer thread alone, inside its jobs. revise_cache_init records the
  * thread it runs on (it must run inside a job); every other call asserts it is that thread.
  */
@@ -49,10 +51,14 @@ struct revise_cache {
 	struct revise_cache_entry e[REVISE_CACHE_SLOTS];
 	unsigned next;    /* the slot the next new slug takes */
 	pthread_t owner;  /* the writer thread, recorded by revise_cache_init */
+	uint64_t undone;  /* store_tx_undone when the entries were last known good */
 };
 
 /* Empties c and records the calling thread (the writer's, inside a job) as its owner. */
 void revise_cache_init(struct revise_cache *c);
+/* Before a find or a put: empties c when undone (store_tx_undone) is not the count it last
+ * saw, and keeps the new one. */
+void revise_cache_sync(struct revise_cache *c, uint64_t undone);
 /* Frees every entry; on the owner thread. */
 void revise_cache_release(struct revise_cache *c);
 /* The entry of slug when it holds revision `revision` of role `id`, else NULL. */

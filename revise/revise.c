@@ -175,11 +175,14 @@ static void current_release(struct current *c)
 static enum rc current_read(struct store_tx *tx, struct revise_op *op,
 			    const struct store_role_head *head, struct current *c)
 {
-	struct revise_cache_entry *e =
-		op->cache ? revise_cache_find(op->cache, op->slug, head->id, head->revision) : NULL;
+	struct revise_cache_entry *e = NULL;
 	struct store_role cur;
 	enum rc rc;
 
+	if (op->cache) {
+		revise_cache_sync(op->cache, store_tx_undone(tx));
+		e = revise_cache_find(op->cache, op->slug, head->id, head->revision);
+	}
 	if (e) {
 		c->role = json_incref(e->role);
 		c->block = json_incref(e->block);

@@ -14,7 +14,9 @@
  * unchanged entries. The first call reads everything.
  *
  * The catalog never writes, and the database stays the truth: anything that goes wrong here
- * makes the next call read everything again. The server must be the database's only writer
+ * makes the next call read everything again. While the database cannot be reached, lists are
+ * answered from the snapshot held (perhaps behind other instances' last writes), and the next
+ * call once it is back reads everything. The server must be the database's only writer
  * (as it is: the offline commands that write, import and restore, run with it stopped).
  */
 #include <limits.h>
@@ -501,6 +503,13 @@ static int catalog_current(struct catalog *cat, struct store_conn *c, struct cat
 		pthread_mutex_lock(&cat->dirty_mu);
 		cat->all = 1;
 		pthread_mutex_unlock(&cat->dirty_mu);
+		/* The database cannot be reached: the lists are answered from the snapshot held
+		 * meanwhile (API.md: what the instance holds keeps being served). */
+		if (rc == RC_UNAVAILABLE && cat->snap) {
+			atomic_fetch_add_explicit(&cat->snap->refs, 1, memory_order_relaxed);
+			*out = cat->snap;
+			rc = RC_OK;
+		}
 	} else {
 		if (next) {
 			snap_decref(cat->snap);

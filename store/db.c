@@ -133,8 +133,8 @@ const char *db_sql(const struct db_conn *c, const char *sqlite_sql, const char *
  * Connections
  */
 
-enum rc db_conn_open(struct db *db, enum db_conn_kind kind, struct db_conn **out, char *err,
-		     size_t errlen)
+static enum rc conn_open(struct db *db, enum db_conn_kind kind, int lazy, struct db_conn **out,
+			 char *err, size_t errlen)
 {
 	struct db_conn *c;
 	enum rc rc;
@@ -147,6 +147,7 @@ enum rc db_conn_open(struct db *db, enum db_conn_kind kind, struct db_conn **out
 	}
 	c->db = db;
 	c->kind = kind;
+	c->lazy = lazy;
 	rc = db->eng->open(c, err, errlen);
 	if (rc) {
 		free(c);
@@ -154,6 +155,12 @@ enum rc db_conn_open(struct db *db, enum db_conn_kind kind, struct db_conn **out
 	}
 	*out = c;
 	return RC_OK;
+}
+
+enum rc db_conn_open(struct db *db, enum db_conn_kind kind, struct db_conn **out, char *err,
+		     size_t errlen)
+{
+	return conn_open(db, kind, 0, out, err, errlen);
 }
 
 static void stmt_free(struct db_stmt *st);
@@ -217,7 +224,7 @@ enum rc db_reader(struct db *db, struct db_conn **out)
 	}
 	*out = NULL;
 	if (r) { /* closed by db_readers_close: open it again */
-		rc = db_conn_open(db, DB_READ, &r->c, err, sizeof(err));
+		rc = conn_open(db, DB_READ, 1, &r->c, err, sizeof(err));
 		if (rc) {
 			fprintf(stderr, "aijri: db: read connection: %s\n", err);
 			return rc;
@@ -231,7 +238,7 @@ enum rc db_reader(struct db *db, struct db_conn **out)
 	if (!r)
 		return RC_NOMEM;
 	r->db = db;
-	rc = db_conn_open(db, DB_READ, &r->c, err, sizeof(err));
+	rc = conn_open(db, DB_READ, 1, &r->c, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "aijri: db: read connection: %s\n", err);
 		free(r);

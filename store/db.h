@@ -124,7 +124,10 @@ DB_WARN enum rc db_conn_open(struct db *db, enum db_conn_kind kind, struct db_co
  * NULL ok. */
 void db_conn_free(struct db_conn *c);
 /* This thread's read connection (DB_READ), opened on first use and closed when the thread
- * ends. Failures are logged. */
+ * ends. Failures are logged. A PostgreSQL server that cannot be reached then does not fail it:
+ * the connection is handed out broken, its statements fail RC_UNAVAILABLE until it reconnects
+ * on a later use. A read-only statement (and any BEGIN or prepare) that finds its connection
+ * lost outside a transaction is sent once more on a new session: it changed nothing. */
 DB_WARN enum rc db_reader(struct db *db, struct db_conn **out);
 /* Closes the read connections of every thread now, while no other thread uses the database: at
  * shut-down, before the last write connection is freed, so that its close is the last one and

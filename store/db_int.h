@@ -1,7 +1,7 @@
 /*
  * db_int.h: what the database layer's own files share: db.c and db_tx.c (the engine-neutral
  * part: the statement cache, bound values, the row iterator, per-thread readers; transactions,
- * notifications) and the engines, db_sqlite.c and db_pg.c (with db_pg_conninfo.c), each a
+ * notifications) and the engines, db_sqlite.c and db_pg.c (with db_pg_rows.c and db_pg_conninfo.c), each a
  * table of functions (struct db_engine). An engine file calls nothing in db.c or db_tx.c: it
  * sees the structs below and fills in its own state behind void pointers.
  * Nothing outside store/db*.c and the layer's unit test includes this.
@@ -53,6 +53,8 @@ struct db_conn {
 	uint64_t clock;
 	int pinned;            /* a thread's reader: only that thread may use it */
 	int closing;           /* db_conn_free runs: statements go without a word to the server */
+	int lazy;              /* a thread's reader: a server that cannot be reached now is
+	                        * connected to on a later use (the engine may ignore it) */
 	pthread_t thread;
 	char errmsg[DB_ERRMSG_MAX];
 };

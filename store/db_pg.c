@@ -1,6 +1,7 @@
 /*
- * db_pg.c: the PostgreSQL engine of the database layer (db.h), on libpq. The only file of
- * aijri that includes libpq-fe.h.
+ * db_pg.c: the PostgreSQL engine of the database layer (db.h), on libpq: connections,
+ * statements, transactions, notifications (the rows of a run are read in db_pg_rows.c). With
+ * db_pg_rows.c and db_pg_conninfo.c, the only files of aijri that include libpq-fe.h.
  *
  * Statements are prepared on the server once per connection (PQprepare, named aijri_N) and run
  * with PQexecPrepared; parameters travel as text, blobs in binary, so any byte is safe; results
@@ -20,10 +21,9 @@
 #include <libpq-fe.h>
 
 #include "store/db_int.h"
+#include "store/db_pg_int.h"
 #include "util/clock.h"
 
-#define PG_BOOLOID 16
-#define PG_BYTEAOID 17
 #define PG_MAX_CHANNELS 8
 #define PG_RETRY_MS 500
 /* Unless the URI or PGCONNECT_TIMEOUT say otherwise, a connection attempt gives up after this
@@ -43,17 +43,7 @@ struct pg_conn {
 	char channels[PG_MAX_CHANNELS][64];
 };
 
-struct pg_stmt {
-	char name[32];
-	unsigned gen;        /* the connection generation it was prepared in */
-	PGresult *res;       /* the current run's rows */
-	int row, nrows, ncols;
-	unsigned char **blobs; /* [ncols]: bytea columns of the current row, decoded on demand */
-	size_t *blob_lens;
-};
-
 #define PG(c) ((struct pg_conn *)(c)->eng)
-#define PGS(st) ((struct pg_stmt *)(st)->eng)
 
 static void pg_errmsg(struct db_conn *c, const PGresult *r)
 {
@@ -182,6 +172,15 @@ static enum rc pg_open(struct db_conn *c, char *err, size_t errlen)
 	if (PQstatus(p->pg) != CONNECTION_OK) {
 		pg_errmsg(c, NULL);
 		snprintf(err, errlen, "%s: cannot connect: %s", c->db->display, c->errmsg);
+		if (c->lazy) {
+			/* A thread's reader exists from now on, and its statements fail as any
+			 * lost connection's do (RC_UNAVAILABLE) until a reset succeeds. */
+			db_pg_scrub(err, errlen, c->db->where);
+			fprintf(stderr, "aijri: db: read connection: %s (tried again on use)\n", err);
+			p->broken = 1;
+			p->next_try_ms = clock_mono_ms() + PG_RETRY_MS;
+			return RC_OK;
+		}
 		goto fail;
 	}
 	rc = pg_session(c);
@@ -262,6 +261,16 @@ static enum rc pg_ready(struct db_conn *c)
 	return RC_OK;
 }
 
+/* Whether a command that just failed with RC_UNAVAILABLE may be sent once more on a new
+ * session: it found the connection lost (a server that restarted while the connection sat
+ * idle; not a reset that failed again), outside a transaction, and it changed nothing. */
+static int pg_resend(struct db_conn *c, int was_broken, int changes_nothing)
+{
+	struct pg_conn *p = PG(c);
+
+	return !was_broken && p->broken && !p->tx_lost && changes_nothing;
+}
+
 /* ---------------------------------------------------------------------------------------
  * Statements and rows
  */
@@ -290,7 +299,7 @@ static enum rc pg_prepare(struct db_stmt *st)
 	struct pg_stmt *q;
 	PGresult *d = NULL;
 	enum rc rc;
-	int in_tx;
+	int in_tx, was_broken;
 
 	q = calloc(1, sizeof(*q));
 	if (!q) {
@@ -299,9 +308,16 @@ static enum rc pg_prepare(struct db_stmt *st)
 	}
 	snprintf(q->name, sizeof(q->name), "aijri_%u", ++p->names);
 	st->eng = q;
+	was_broken = p->broken;
 	rc = pg_ready(c);
 	if (!rc)
 		rc = pg_do_prepare(st);
+	/* Preparing changes nothing: once more on a new session when the old one was lost. */
+	if (rc == RC_UNAVAILABLE && pg_resend(c, was_broken, 1)) {
+		rc = pg_ready(c);
+		if (!rc)
+			rc = pg_do_prepare(st);
+	}
 	if (rc)
 		goto out;
 	in_tx = pg_in_tx_now(p);
@@ -316,20 +332,6 @@ out:
 	return rc;
 }
 
-static void blobs_clear(struct pg_stmt *q)
-{
-	int i;
-
-	if (!q->blobs)
-		return;
-	for (i = 0; i < q->ncols; i++)
-		PQfreemem(q->blobs[i]);
-	free(q->blobs);
-	free(q->blob_lens);
-	q->blobs = NULL;
-	q->blob_lens = NULL;
-}
-
 /* A server-side statement lives until DEALLOCATE or the end of the session. One that cannot
  * be deallocated now (the transaction failed) goes with DEALLOCATE ALL at the next idle
  * moment, so the server never keeps more than the cache's bound. */
@@ -341,7 +343,7 @@ static void pg_finalize(struct db_stmt *st)
 	char sql[64];
 
 	PQclear(q->res);
-	blobs_clear(q);
+	db_pg_blobs_clear(q);
 	if (!c->closing && q->gen == p->gen && !p->broken && !p->tx_lost) {
 		if (PQtransactionStatus(p->pg) != PQTRANS_INERROR) {
 			snprintf(sql, sizeof(sql), "DEALLOCATE %s", q->name);
@@ -389,7 +391,7 @@ static void pg_param(const struct db_value *v, char num[32], const char **val, i
 	}
 }
 
-static enum rc pg_start(struct db_stmt *st)
+static enum rc pg_start_once(struct db_stmt *st)
 {
 	struct db_conn *c = st->c;
 	struct pg_conn *p = PG(c);
@@ -417,15 +419,21 @@ static enum rc pg_start(struct db_stmt *st)
 	return RC_OK;
 }
 
-static enum rc pg_step(struct db_stmt *st, int *row)
+/* A statement of a read-only session changes nothing, so it may go again once; a write
+ * connection's statement outside a transaction may have been applied, and is not. */
+static enum rc pg_start(struct db_stmt *st)
 {
+	struct db_conn *c = st->c;
 	struct pg_stmt *q = st->eng;
+	int was_broken = PG(c)->broken;
+	enum rc rc = pg_start_once(st);
 
-	blobs_clear(q);
-	if (q->row < q->nrows)
-		q->row++;
-	*row = q->row < q->nrows;
-	return RC_OK;
+	if (rc == RC_UNAVAILABLE && pg_resend(c, was_broken, c->kind == DB_READ)) {
+		PQclear(q->res);
+		q->res = NULL;
+		rc = pg_start_once(st);
+	}
+	return rc;
 }
 
 static void pg_finish(struct db_stmt *st)
@@ -442,96 +450,10 @@ static void pg_finish(struct db_stmt *st)
 			if (!strncmp(tag, writes[i], strlen(writes[i])))
 				st->changes = strtoll(PQcmdTuples(q->res), NULL, 10);
 	}
-	blobs_clear(q);
+	db_pg_blobs_clear(q);
 	PQclear(q->res);
 	q->res = NULL;
 	q->nrows = q->ncols = 0;
-}
-
-static int pg_col_count(struct db_stmt *st)
-{
-	return PGS(st)->res ? PGS(st)->ncols : 0;
-}
-
-static int pg_col_is_null(struct db_stmt *st, int col)
-{
-	struct pg_stmt *q = st->eng;
-
-	return q->row < 0 || q->row >= q->nrows || PQgetisnull(q->res, q->row, col);
-}
-
-static int64_t pg_col_int64(struct db_stmt *st, int col)
-{
-	struct pg_stmt *q = st->eng;
-	const char *v;
-	char *end;
-	long long i;
-	double d;
-
-	if (pg_col_is_null(st, col))
-		return 0;
-	v = PQgetvalue(q->res, q->row, col);
-	if (PQftype(q->res, col) == PG_BOOLOID)
-		return v[0] == 't';
-	errno = 0;
-	i = strtoll(v, &end, 10);
-	if (!*end && !errno)
-		return i;
-	/* numeric, real: as SQLite reads a real as an integer, truncated */
-	d = strtod(v, &end);
-	if (!*end && isfinite(d) && d >= -9.2e18 && d <= 9.2e18)
-		return (int64_t)d;
-	return 0;
-}
-
-static double pg_col_double(struct db_stmt *st, int col)
-{
-	struct pg_stmt *q = st->eng;
-	const char *v;
-
-	if (pg_col_is_null(st, col))
-		return 0.0;
-	v = PQgetvalue(q->res, q->row, col);
-	if (PQftype(q->res, col) == PG_BOOLOID)
-		return v[0] == 't' ? 1.0 : 0.0;
-	return strtod(v, NULL);
-}
-
-static const char *pg_col_text(struct db_stmt *st, int col, size_t *len)
-{
-	struct pg_stmt *q = st->eng;
-
-	if (pg_col_is_null(st, col))
-		return NULL;
-	*len = (size_t)PQgetlength(q->res, q->row, col);
-	return PQgetvalue(q->res, q->row, col);
-}
-
-/* bytea comes as text ("\x00ff"): decoded once per row and column. */
-static const void *pg_col_blob(struct db_stmt *st, int col, size_t *len)
-{
-	struct pg_stmt *q = st->eng;
-
-	if (PQftype(q->res, col) != PG_BYTEAOID)
-		return pg_col_text(st, col, len);
-	if (pg_col_is_null(st, col))
-		return NULL;
-	if (!q->blobs) {
-		q->blobs = calloc((size_t)q->ncols, sizeof(*q->blobs));
-		q->blob_lens = calloc((size_t)q->ncols, sizeof(*q->blob_lens));
-		if (!q->blobs || !q->blob_lens) {
-			free(q->blobs);
-			free(q->blob_lens);
-			q->blobs = NULL;
-			q->blob_lens = NULL;
-			return NULL;
-		}
-	}
-	if (!q->blobs[col])
-		q->blobs[col] = PQunescapeBytea(
-			(const unsigned char *)PQgetvalue(q->res, q->row, col), &q->blob_lens[col]);
-	*len = q->blob_lens[col];
-	return q->blobs[col];
 }
 
 static enum rc pg_script(struct db_conn *c, const char *sql)
@@ -545,7 +467,7 @@ static enum rc pg_script(struct db_conn *c, const char *sql)
  * Transactions
  */
 
-static enum rc pg_begin(struct db_conn *c, enum db_tx_kind kind)
+static enum rc pg_begin_once(struct db_conn *c, enum db_tx_kind kind)
 {
 	enum rc rc = pg_ready(c);
 
@@ -554,6 +476,17 @@ static enum rc pg_begin(struct db_conn *c, enum db_tx_kind kind)
 	return pg_simple(c, kind == DB_TX_WRITE
 				    ? "BEGIN"
 				    : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+}
+
+/* BEGIN changes nothing: once more on a new session when it found the old one lost. */
+static enum rc pg_begin(struct db_conn *c, enum db_tx_kind kind)
+{
+	int was_broken = PG(c)->broken;
+	enum rc rc = pg_begin_once(c, kind);
+
+	if (rc == RC_UNAVAILABLE && pg_resend(c, was_broken, 1))
+		rc = pg_begin_once(c, kind);
+	return rc;
 }
 
 /* COMMIT of a transaction that had failed ends it and says ROLLBACK: not a success. */
@@ -758,14 +691,14 @@ const struct db_engine db_engine_pg = {
 	.prepare = pg_prepare,
 	.finalize = pg_finalize,
 	.start = pg_start,
-	.step = pg_step,
+	.step = db_pg_step,
 	.finish = pg_finish,
-	.col_count = pg_col_count,
-	.col_is_null = pg_col_is_null,
-	.col_int64 = pg_col_int64,
-	.col_double = pg_col_double,
-	.col_text = pg_col_text,
-	.col_blob = pg_col_blob,
+	.col_count = db_pg_col_count,
+	.col_is_null = db_pg_col_is_null,
+	.col_int64 = db_pg_col_int64,
+	.col_double = db_pg_col_double,
+	.col_text = db_pg_col_text,
+	.col_blob = db_pg_col_blob,
 	.script = pg_script,
 	.begin = pg_begin,
 	.commit = pg_commit,

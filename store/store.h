@@ -80,6 +80,12 @@ int64_t store_changes_seen(struct store *s);
 /* Inside a job: runs fn as a part of it that is rolled back alone when fn returns non-zero
  * (RC_UNCHANGED included), as the job itself would be. Returns fn's rc. */
 int store_tx_run(struct store_tx *tx, store_job_fn fn, void *arg);
+/* Inside a job: how many times the writer has undone writes after the job that made them
+ * ran (the job or a part of it failed after writing, or its batch did not commit). A cache of
+ * what jobs wrote that notes this number when it puts an entry, and drops its entries when the
+ * number has moved, never serves a write that was rolled back, which another instance may
+ * since have committed differently under the same revision number. */
+uint64_t store_tx_undone(struct store_tx *tx);
 /* The current time as the transaction sees it ("2026-11-24T12:00:00Z"): one value for the
  * whole job, so a revision's row, its score block and its events agree. */
 const char *store_tx_now(struct store_tx *tx);

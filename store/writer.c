@@ -33,6 +33,9 @@
  * there are more, else after a while. */
 #define STORE_CLEANUP_EVERY_S 60
 #define STORE_CLEANUP_AGAIN_S 1
+/* A batch's BEGIN is tried this many times, pausing 50, 100, 200 ms between tries. */
+#define WRITER_BEGIN_TRIES 4
+#define WRITER_BEGIN_PAUSE_MS 50
 
 struct store_job {
 	store_job_fn fn;
@@ -63,6 +66,7 @@ struct writer {
 	size_t n_touched, cap_touched;
 	int touched_all;
 	int64_t next_cleanup;    /* monotonic seconds of the next clean-up */
+	uint64_t undone;         /* writes undone after their job ran: store_tx_undone */
 };
 
 /* ---------------------------------------------------------------------------------------
@@ -72,6 +76,12 @@ struct writer {
 const char *store_tx_now(struct store_tx *tx)
 {
 	return tx->now;
+}
+
+uint64_t store_tx_undone(struct store_tx *tx)
+{
+	assert(pthread_equal(tx->writer->self, pthread_self()));
+	return tx->writer->undone;
 }
 
 int store_tx_run(struct store_tx *tx, store_job_fn fn, void *arg)
@@ -86,6 +96,8 @@ int store_tx_run(struct store_tx *tx, store_job_fn fn, void *arg)
 		if (db_rollback_to(c, "part"))
 			return RC_IO;
 		/* What the part wrote is gone: so is its claim to have written. */
+		if (tx->changed != changed)
+			tx->writer->undone++;
 		tx->changed = changed;
 		tx->events_added = events;
 	}
@@ -119,6 +131,35 @@ void store_tx_role_touched(struct store_tx *tx, int64_t id)
  * The writer thread
  */
 
+/* What a job is told when its batch failed as a whole: the database unreachable (503, try
+ * later), a lost race (503, retry) or anything else (500). */
+static enum rc failure_rc(enum rc rc)
+{
+	return rc == RC_UNAVAILABLE || rc == RC_BUSY ? rc : RC_IO;
+}
+
+/* BEGIN, again a few times while it loses a race or finds the connection just lost (the
+ * layer reconnects on the next call): no job has run yet, so trying again repeats nothing.
+ * Bounded, so that a database that stays away fails the batch within about a second. */
+static enum rc writer_begin(struct db_conn *c)
+{
+	enum rc rc = RC_OK;
+	int i;
+
+	for (i = 0; i < WRITER_BEGIN_TRIES; i++) {
+		rc = db_begin(c, DB_TX_WRITE);
+		if (rc != RC_BUSY && rc != RC_UNAVAILABLE)
+			break;
+		(void)db_rollback(c);
+		if (i + 1 < WRITER_BEGIN_TRIES) {
+			struct timespec ts = { 0, (long)(WRITER_BEGIN_PAUSE_MS << i) * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	return rc;
+}
+
 /* Runs one batch in one transaction; sets each job's rc. Returns 1 if it committed a change,
  * and sets *events when a job of it added events. */
 static int run_batch(struct writer *w, struct store_job *jobs, int *events)
@@ -126,17 +167,17 @@ static int run_batch(struct writer *w, struct store_job *jobs, int *events)
 	struct store_job *j;
 	struct store_tx tx;
 	struct db_conn *c = w->conn.dc;
-	int changed = 0, ev = 0, failed = 0;
-	enum rc brc;
+	int changed = 0, ev = 0;
+	enum rc brc, frc = RC_OK;
 	time_t t;
 
 	assert(pthread_equal(w->self, pthread_self()));
 	w->n_touched = 0;
 	w->touched_all = 0;
-	brc = db_begin(c, DB_TX_WRITE);
+	brc = writer_begin(c);
 	if (brc) {
 		for (j = jobs; j; j = j->next)
-			j->rc = brc == RC_BUSY ? RC_BUSY : RC_IO;
+			j->rc = failure_rc(brc);
 		return 0;
 	}
 	for (j = jobs; j; j = j->next) {
@@ -148,33 +189,33 @@ static int run_batch(struct writer *w, struct store_job *jobs, int *events)
 		t = (time_t)(tx.now_ms / 1000);
 		tx.now_unix = (int64_t)t;
 		clock_iso(t, tx.now);
-		if (db_savepoint(c, "job")) {
-			failed = 1;
+		frc = db_savepoint(c, "job");
+		if (frc)
 			break;
-		}
 		j->rc = j->fn(&tx, j->arg);
-		if (j->rc && db_rollback_to(c, "job")) {
-			failed = 1;
+		if (j->rc && tx.changed)
+			w->undone++;
+		if (j->rc && (frc = db_rollback_to(c, "job")))
 			break;
-		}
-		if (db_release(c, "job")) {
-			failed = 1;
+		if ((frc = db_release(c, "job")))
 			break;
-		}
 		if (!j->rc) {
 			changed |= tx.changed;
 			ev |= tx.events_added;
 		}
 	}
-	if (!failed && changed &&
-	    w->hooks.announce(w->s, c, w->touched, w->n_touched, w->touched_all, ev))
-		failed = 1;
-	if (!failed && db_commit(c))
-		failed = 1;
-	if (failed) {
+	if (!frc && changed)
+		frc = w->hooks.announce(w->s, c, w->touched, w->n_touched, w->touched_all, ev);
+	if (!frc)
+		frc = db_commit(c);
+	if (frc) {
+		/* Whatever the jobs said, nothing of the batch is known to be done: a commit that
+		 * lost its connection may or may not have happened, and is not acknowledged. */
 		(void)db_rollback(c);
+		if (changed)
+			w->undone++;
 		for (j = jobs; j; j = j->next)
-			j->rc = RC_IO;
+			j->rc = failure_rc(frc);
 		return 0;
 	}
 	/* Before any answer goes out: a client's next list must see its write. */
