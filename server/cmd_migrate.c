@@ -23,7 +23,7 @@ int cmd_migrate(int argc, char **argv)
 	rc = store_open(db, &s, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "aijri: migrate: %s\n", err);
-		return 1;
+		return config_db_exit(rc);
 	}
 	printf("schema version %d (latest %d)\n", store_schema_version(s), store_schema_latest());
 	store_free(s);

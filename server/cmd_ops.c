@@ -236,6 +236,7 @@ int cmd_export(int argc, char **argv)
 	rc = store_open(db, &s, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "aijri: export: %s\n", err);
+		ret = config_db_exit(rc);
 		goto out;
 	}
 	if (file) {
@@ -353,6 +354,7 @@ int cmd_import(int argc, char **argv)
 	rc = store_open(db, &s, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "aijri: import: %s\n", err);
+		ret = config_db_exit(rc);
 		goto out;
 	}
 	/* The lines are parsed on a thread of their own while the writer creates the roles

@@ -128,7 +128,12 @@ int cmd_serve(int argc, char **argv)
 	store_db_display(cfg.db, shown, sizeof(shown));
 	rc = store_open(cfg.db, &s, err, sizeof(err));
 	if (rc) {
-		log_msg("cannot open the database %s: %s", shown, err);
+		/* The message names the database already when it comes from the connection. */
+		if (!strncmp(err, shown, strlen(shown)))
+			log_msg("cannot open the database: %s", err);
+		else
+			log_msg("cannot open the database %s: %s", shown, err);
+		status = config_db_exit(rc);
 		goto out;
 	}
 	d = dispatcher_start(s, &cfg);

@@ -141,7 +141,7 @@ int cmd_token(int argc, char **argv)
 	rc = store_open(db, &s, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "aijri: token: %s\n", err);
-		return 1;
+		return config_db_exit(rc);
 	}
 	if (!strcmp(verb, "create")) {
 		ret = token_create(s, argv[1]);

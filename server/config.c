@@ -309,3 +309,8 @@ int config_db_arg(int argc, char **argv, char *db, size_t dblen)
 	snprintf(db, dblen, "%s", v);
 	return j;
 }
+
+int config_db_exit(int rc)
+{
+	return rc == RC_INVALID || rc == RC_UNAVAILABLE ? 2 : 1;
+}

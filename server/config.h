@@ -44,4 +44,10 @@ void config_help(FILE *f, const char *command);
  * AIJRI_DB, else ./aijri.db. Returns the remaining argument count. */
 int config_db_arg(int argc, char **argv, char *db, size_t dblen);
 
+/* The exit status of a command whose database did not open (rc of store_open): 2 when the
+ * database string is at fault or the server would not have us (a URI libpq cannot read, a
+ * server that cannot be reached, a login or database refused: the configuration is to fix),
+ * else 1. */
+int config_db_exit(int rc);
+
 #endif

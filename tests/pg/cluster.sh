@@ -7,6 +7,8 @@
 #   tests/pg/cluster.sh uri DIR            prints the URI of the cluster in DIR again
 #   tests/pg/cluster.sh restart DIR        stops the server at once (-m immediate, as a crash
 #                                          would) and starts it again on the same port
+#   tests/pg/cluster.sh down DIR           stops the server at once (-m immediate), keeps DIR
+#   tests/pg/cluster.sh up DIR             starts a server that is down again, on its port
 #   tests/pg/cluster.sh stop DIR           stops it at once (-m immediate) and removes DIR
 #
 # Without PORT a free port is picked (and another one if the server cannot bind it). PostgreSQL
@@ -85,15 +87,26 @@ start() {
 	cat "$dir/uri"
 }
 
-restart() {
+down() {
 	local dir=$1 bin
 	[ -f "$dir/port" ] || die "no cluster in $dir"
 	bin=$(bindir)
 	as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 ||
 		die "pg_ctl stop failed in $dir"
+}
+
+up() {
+	local dir=$1 bin
+	[ -f "$dir/port" ] || die "no cluster in $dir"
+	bin=$(bindir)
 	as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
 		-o "-p $(cat "$dir/port") -k $dir -c listen_addresses=127.0.0.1" start >/dev/null 2>&1 ||
 		{ tail -n 20 "$dir/server.log" >&2; die "the server did not start again"; }
+}
+
+restart() {
+	down "$1"
+	up "$1"
 }
 
 stop() {
@@ -113,5 +126,7 @@ start) start "${2:-}" "${3:-}" ;;
 stop) stop "${2:-}" ;;
 uri) cat "${2:?usage: cluster.sh uri DIR}/uri" ;;
 restart) restart "${2:?usage: cluster.sh restart DIR}" ;;
-*) die "usage: cluster.sh start DIR [PORT] | uri DIR | restart DIR | stop DIR" ;;
+down) down "${2:?usage: cluster.sh down DIR}" ;;
+up) up "${2:?usage: cluster.sh up DIR}" ;;
+*) die "usage: cluster.sh start DIR [PORT] | uri DIR | restart DIR | down DIR | up DIR | stop DIR" ;;
 esac

@@ -11,7 +11,7 @@
 tests/all starts one cluster for every tier and exports its URI as AIJRI_TEST_PG; a test run
 alone starts its own and stops it when the `with` block ends. Only a cluster this object started
 may be restarted (restart(): an immediate stop, as a crash would, then a start on the same
-port) or stopped. SQL goes through psql (Debian's postgresql-client), so the tests need no
+port), taken down and brought up again (down(), up(): the same in two steps) or stopped. SQL goes through psql (Debian's postgresql-client), so the tests need no
 Python driver.
 
 `python3 tests/pg/pgcluster.py` checks the helper itself and prints a RESULT line.
@@ -107,6 +107,18 @@ class Cluster:
         if not self.owned:
             raise RuntimeError("only a cluster this test started may be restarted")
         subprocess.run(["bash", CLUSTER_SH, "restart", self.dir], check=True, timeout=180)
+
+    def down(self):
+        """Crashes the server (immediate stop) and leaves it down, until up()."""
+        if not self.owned:
+            raise RuntimeError("only a cluster this test started may be stopped")
+        subprocess.run(["bash", CLUSTER_SH, "down", self.dir], check=True, timeout=180)
+
+    def up(self):
+        """Starts a server that down() stopped, on the same port."""
+        if not self.owned:
+            raise RuntimeError("only a cluster this test started may be started")
+        subprocess.run(["bash", CLUSTER_SH, "up", self.dir], check=True, timeout=180)
 
     def stop(self):
         if self.owned:
