@@ -195,6 +195,8 @@ static int run_batch(struct writer *w, struct store_job *jobs, int *events)
 		j->rc = j->fn(&tx, j->arg);
 		if (j->rc && tx.changed)
 			w->undone++;
+		if (j->rc == RC_BUSY)
+			fprintf(stderr, "aijri: store: a write lost a race: %s\n", db_errmsg(c));
 		if (j->rc && (frc = db_rollback_to(c, "job")))
 			break;
 		if ((frc = db_release(c, "job")))
@@ -211,6 +213,8 @@ static int run_batch(struct writer *w, struct store_job *jobs, int *events)
 	if (frc) {
 		/* Whatever the jobs said, nothing of the batch is known to be done: a commit that
 		 * lost its connection may or may not have happened, and is not acknowledged. */
+		fprintf(stderr, "aijri: store: a batch was not committed (%s): %s\n", rc_str(frc),
+			db_errmsg(c));
 		(void)db_rollback(c);
 		if (changed)
 			w->undone++;
