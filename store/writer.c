@@ -138,9 +138,10 @@ static enum rc failure_rc(enum rc rc)
 	return rc == RC_UNAVAILABLE || rc == RC_BUSY ? rc : RC_IO;
 }
 
-/* BEGIN, again a few times while it loses a race or finds the connection just lost (the
- * layer reconnects on the next call): no job has run yet, so trying again repeats nothing.
- * Bounded, so that a database that stays away fails the batch within about a second. */
+/* BEGIN, again a few times while the database cannot be reached (the layer reconnects on the
+ * next call; a server restarting after a crash takes about a second): no job has run yet, so
+ * trying again repeats nothing. Bounded, so that a database that stays away fails the batch
+ * within about 350 ms. Not on RC_BUSY: SQLite has waited its busy timeout already. */
 static enum rc writer_begin(struct db_conn *c)
 {
 	enum rc rc = RC_OK;
@@ -148,7 +149,7 @@ static enum rc writer_begin(struct db_conn *c)
 
 	for (i = 0; i < WRITER_BEGIN_TRIES; i++) {
 		rc = db_begin(c, DB_TX_WRITE);
-		if (rc != RC_BUSY && rc != RC_UNAVAILABLE)
+		if (rc != RC_UNAVAILABLE)
 			break;
 		(void)db_rollback(c);
 		if (i + 1 < WRITER_BEGIN_TRIES) {
@@ -216,8 +217,8 @@ static int run_batch(struct writer *w, struct store_job *jobs, int *events)
 		fprintf(stderr, "aijri: store: a batch was not committed (%s): %s\n", rc_str(frc),
 			db_errmsg(c));
 		(void)db_rollback(c);
-		if (changed)
-			w->undone++;
+		/* A job that had written may have been cut off before it said so. */
+		w->undone++;
 		for (j = jobs; j; j = j->next)
 			j->rc = failure_rc(frc);
 		return 0;

@@ -820,13 +820,27 @@ static void case_reconnect(struct env *e)
 	if (!c || !l)
 		goto out;
 	CHECK_INT(db_script(e->w, "CREATE TABLE t_conn (id BIGINT PRIMARY KEY)"), RC_OK);
-	/* Outside a transaction: the next use says unavailable, the one after reconnects (and
-	 * prepares its statements again). */
+	/* Outside a transaction: a prepare (it changes nothing) that finds the session gone
+	 * prepares again on a new one, and the statement runs there. */
 	pid = count(c, "SELECT pg_backend_pid()");
 	terminate(e, c);
-	CHECK_INT(insert_id(c, "INSERT INTO t_conn (id) VALUES ($1)", 1), RC_UNAVAILABLE);
 	CHECK_INT(insert_id(c, "INSERT INTO t_conn (id) VALUES ($1)", 1), RC_OK);
 	CHECK(count(c, "SELECT pg_backend_pid()") != pid, "a new session");
+	CHECK_INT(count(c, "SELECT count(*) FROM t_conn"), 1);
+	/* A write prepared already is not sent twice: the use that finds the session gone says
+	 * unavailable, the one after reconnects (and prepares its statements again). */
+	pid = count(c, "SELECT pg_backend_pid()");
+	terminate(e, c);
+	CHECK_INT(insert_id(c, "INSERT INTO t_conn (id) VALUES ($1)", 5), RC_UNAVAILABLE);
+	CHECK_INT(insert_id(c, "INSERT INTO t_conn (id) VALUES ($1)", 5), RC_OK);
+	CHECK(count(c, "SELECT pg_backend_pid()") != pid, "a new session");
+	/* A read-only session's statement changes nothing: sent again on a new session at once,
+	 * even when it was prepared already. */
+	CHECK_INT(count(l, "SELECT count(*) FROM t_conn"), 2);
+	pid = count(l, "SELECT pg_backend_pid()");
+	terminate(e, l);
+	CHECK_INT(count(l, "SELECT count(*) FROM t_conn"), 2);
+	CHECK(count(l, "SELECT pg_backend_pid()") != pid, "a new read session");
 	/* Inside one: the transaction is lost, and said to be until the caller rolls back. */
 	CHECK_INT(db_begin(c, DB_TX_WRITE), RC_OK);
 	CHECK_INT(insert_id(c, "INSERT INTO t_conn (id) VALUES ($1)", 2), RC_OK);
@@ -837,7 +851,7 @@ static void case_reconnect(struct env *e)
 	CHECK_INT(db_commit(c), RC_UNAVAILABLE);
 	CHECK_INT(db_rollback(c), RC_OK);
 	CHECK_INT(db_in_tx(c), 0);
-	CHECK_INT(count(c, "SELECT count(*) FROM t_conn"), 1);
+	CHECK_INT(count(c, "SELECT count(*) FROM t_conn"), 2);
 	/* A listener: the drain fails, the next one reconnects and says notifications may have
 	 * been missed; then it hears again. */
 	CHECK_INT(db_listen(l, "changes"), RC_OK);
