@@ -481,6 +481,8 @@ void store_idem_release(struct store_idem *k);
  * none. From any thread (its read connection), or inside a job (seeing the job's writes). */
 int store_idem_get(struct store *s, const char *token, const char *key, int64_t now,
 		   struct store_idem *out);
+/* Inside a job, the key is locked first: a job of another instance with the same key waits
+ * until this transaction ends (PostgreSQL). */
 int store_tx_idem_get(struct store_tx *tx, const char *token, const char *key,
 		      struct store_idem *out);
 /* Stores the answer of (token, key) in the job's transaction, created now (an expired
