@@ -36,7 +36,7 @@ endif
 LIBSRC   := $(wildcard util/*.c scoring/*.c body/*.c revise/*.c store/*.c pages/*.c api/*.c) $(filter-out server/main.c,$(wildcard server/*.c))
 LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
 HEADERS  := $(wildcard util/*.h scoring/*.h body/*.h revise/*.h store/*.h pages/*.h api/*.h server/*.h)
-EMBEDDED := $(sort $(wildcard migrations/*.sql)) $(wildcard data/*.json) api/openapi.json
+EMBEDDED := $(sort $(wildcard migrations/*.sql migrations/pg/*.sql)) $(wildcard data/*.json) api/openapi.json
 
 BINDIR_  := bin
 ifneq ($(O),build)

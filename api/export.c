@@ -58,14 +58,19 @@ void api_exports_release(struct api *a)
 }
 
 /* An unlinked file in the database's directory (the directory SQLite already writes its -wal
- * and -shm files to). -1 on failure. */
+ * and -shm files to), or in $TMPDIR (else /tmp) when the database is a server's. -1 on
+ * failure. */
 static int export_file(struct store *s)
 {
 	char path[4096], dir[4096], tmpl[4200];
+	const char *tmp = getenv("TMPDIR");
 	int fd;
 
 	snprintf(path, sizeof(path), "%s", store_path(s));
-	snprintf(dir, sizeof(dir), "%s", dirname(path));
+	if (store_db_is_server(path))
+		snprintf(dir, sizeof(dir), "%s", tmp && *tmp ? tmp : "/tmp");
+	else
+		snprintf(dir, sizeof(dir), "%s", dirname(path));
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != ENOENT))
 		return fd;

@@ -203,8 +203,9 @@ int api_openapi(struct api_request *rq, struct api_response *rs)
 
 int api_healthz(struct api_request *rq, struct api_response *rs)
 {
-	api_json(rs, 200, json_pack("{s:s, s:i}", "status", "ok", "schema_version",
-				    store_schema_version(rq->api->store)));
+	api_json(rs, 200, json_pack("{s:s, s:i, s:I}", "status", "ok", "schema_version",
+				    store_schema_version(rq->api->store), "changes_seen",
+				    (json_int_t)store_changes_seen(rq->api->store)));
 	api_header(rs, "Cache-Control", "no-store");
 	return API_DONE;
 }

@@ -8,9 +8,9 @@
  * revision 1, made inside the window, so the role was not live at its start. No look-up per
  * role, no role JSON: the cost is the window's rows, whatever the length of the history.
  *
- * The row's values are packed into one BLOB, `entry`, by the SQL function
- * aijri_history_entry(role_id, revision, score, zone, label, prev_score, prev_zone,
- * prev_label), registered on the writer's connection (the migration and every write use it).
+ * The row's values are packed into one BLOB, `entry`, by history_entry_pack (every write, on
+ * both engines) or by the SQL function aijri_history_entry(role_id, revision, score, zone,
+ * label, prev_score, prev_zone, prev_label) that SQLite's migration 0005 used on older rows.
  * A scan then reads one column per row, not eight: SQLite's cost per column read dominated
  * (27 ms against 4 ms for a month of a 1,000,000-revision history, measured here). Its bytes:
  *
@@ -36,7 +36,7 @@
 
 #define ENTRY_FORMAT 1
 #define ENTRY_FIXED 31 /* the bytes before the first label */
-#define ENTRY_MAX (ENTRY_FIXED + 2 * 256)
+_Static_assert(HISTORY_ENTRY_MAX >= ENTRY_FIXED + 2 * 256, "room for two labels");
 
 static const char SQL_WINDOW[] = "SELECT entry FROM score_history WHERE at > $1 AND at <= $2";
 static const char SQL_ARCHIVED_ROLE[] =
@@ -103,28 +103,44 @@ static size_t put_label(unsigned char *p, const unsigned char *label)
 	return n + 1;
 }
 
+size_t history_entry_pack(const struct history_values *v, unsigned char out[HISTORY_ENTRY_MAX])
+{
+	size_t n = ENTRY_FIXED;
+
+	out[0] = ENTRY_FORMAT;
+	put_le(out + 1, (uint64_t)v->role_id, 8);
+	put_le(out + 9, (uint64_t)(uint32_t)v->revision, 4);
+	put_double(out + 13, v->score);
+	put_double(out + 21, v->has_prev ? v->prev_score : NAN);
+	out[29] = zone_code((const unsigned char *)v->zone);
+	out[30] = v->has_prev ? zone_code((const unsigned char *)v->prev_zone) : 0;
+	n += put_label(out + n, (const unsigned char *)v->label);
+	n += put_label(out + n, v->has_prev ? (const unsigned char *)v->prev_label : NULL);
+	return n;
+}
+
 /* aijri_history_entry(role_id, revision, score, zone, label, prev_score, prev_zone,
- * prev_label): the entry of one revision (prev_* NULL for revision 1).
+ * prev_label): the entry of one revision (prev_* NULL for revision 1), for migration 0005's
+ * rows written before the history existed; writes pack theirs with history_entry_pack.
  * SQLite-only: a C function registered on the writer's SQLite handle (store_history_register,
- * the handle from db_bridge.h), so it and its registration stay on sqlite3_* calls; on
- * PostgreSQL the same packing needs a function of that dialect's migrations, or the entry
- * built in C before the INSERT. */
+ * the handle from db_bridge.h), so it and its registration stay on sqlite3_* calls. */
 static void sql_history_entry(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	unsigned char e[ENTRY_MAX];
-	size_t n = ENTRY_FIXED;
-	int has_prev = sqlite3_value_type(argv[5]) != SQLITE_NULL;
+	unsigned char e[HISTORY_ENTRY_MAX];
+	struct history_values v;
+	size_t n;
 
 	(void)argc;
-	e[0] = ENTRY_FORMAT;
-	put_le(e + 1, (uint64_t)sqlite3_value_int64(argv[0]), 8);
-	put_le(e + 9, (uint64_t)(uint32_t)sqlite3_value_int(argv[1]), 4);
-	put_double(e + 13, sqlite3_value_double(argv[2]));
-	put_double(e + 21, has_prev ? sqlite3_value_double(argv[5]) : NAN);
-	e[29] = zone_code(sqlite3_value_text(argv[3]));
-	e[30] = has_prev ? zone_code(sqlite3_value_text(argv[6])) : 0;
-	n += put_label(e + n, sqlite3_value_text(argv[4]));
-	n += put_label(e + n, has_prev ? sqlite3_value_text(argv[7]) : NULL);
+	v.has_prev = sqlite3_value_type(argv[5]) != SQLITE_NULL;
+	v.role_id = sqlite3_value_int64(argv[0]);
+	v.revision = sqlite3_value_int(argv[1]);
+	v.score = sqlite3_value_double(argv[2]);
+	v.zone = (const char *)sqlite3_value_text(argv[3]);
+	v.label = (const char *)sqlite3_value_text(argv[4]);
+	v.prev_score = v.has_prev ? sqlite3_value_double(argv[5]) : 0;
+	v.prev_zone = v.has_prev ? (const char *)sqlite3_value_text(argv[6]) : NULL;
+	v.prev_label = v.has_prev ? (const char *)sqlite3_value_text(argv[7]) : NULL;
+	n = history_entry_pack(&v, e);
 	sqlite3_result_blob(ctx, e, (int)n, SQLITE_TRANSIENT);
 }
 

@@ -123,12 +123,17 @@ oom:
 /* The subscriptions that get an event: active or paused (a paused one keeps its events for
  * when it resumes), listening for its type (parameter type), and following its role
  * (parameter role) or every role. One definition for the check before an event is built and
- * for the insert of its deliveries. SQLite-only: json_each over the JSON columns. */
-#define SUBSCRIBED(type, role) \
+ * for the insert of its deliveries. The dialects differ in how a JSON array's elements are
+ * read (ELEMS: the elements of array x as rows of a.value, and a.key, their index, counting
+ * from 0 on SQLite and from 1 on PostgreSQL: use it for order only), so each statement that
+ * uses it comes in both. */
+#define ELEMS_SQLITE(x, a) "json_each(" x ") " a
+#define ELEMS_PG(x, a) "jsonb_array_elements_text(CAST(" x " AS jsonb)) WITH ORDINALITY " a "(value, key)"
+#define SUBSCRIBED(ELEMS, type, role) \
 	"w.status IN ('active', 'disabled') " \
-	"AND EXISTS (SELECT 1 FROM json_each(w.events_json) j WHERE j.value = " type ") " \
-	"AND (w.roles_json IS NULL OR EXISTS (SELECT 1 FROM json_each(w.roles_json) r " \
-	"WHERE r.value = " role "))"
+	"AND EXISTS (SELECT 1 FROM " ELEMS("w.events_json", "j") " WHERE j.value = " type ") " \
+	"AND (w.roles_json IS NULL OR EXISTS (SELECT 1 FROM " ELEMS("w.roles_json", "r") \
+	" WHERE r.value = " role "))"
 
 /* types as a JSON array into out: they are names of the code's, never escaped. */
 static enum rc types_json(const char *const *types, int n, char *out, size_t outlen)
@@ -149,8 +154,13 @@ static enum rc types_json(const char *const *types, int n, char *out, size_t out
 }
 
 /* The deliveries of a new row: one per type (in their order) and subscription that wants it
- * (in creation order, so that their ids follow it: SQLite-only, rowid within a second, and
- * json_each over the row's types), or one to only_webhook; *n gets how many. */
+ * (in creation order, so that their ids follow it: within a second, SQLite's rowid, and
+ * PostgreSQL's seq, the same order), or one to only_webhook; *n gets how many. */
+#define DELIVERIES_ADD(ELEMS, seq) \
+	"INSERT INTO deliveries (webhook_id, event_id, event_type, status, attempts, " \
+	"next_attempt_at, created_at, updated_at) SELECT w.id, $1, t.value, 'pending', 0, $2, $3, " \
+	"$3 FROM " ELEMS("$4", "t") ", webhooks w WHERE " SUBSCRIBED(ELEMS, "t.value", "$5") \
+	" ORDER BY t.key, w.created_at, w." seq
 static enum rc deliveries_add(struct store_tx *tx, const char *event_id, const char *types,
 			      const char *first, const char *role_slug, const char *only_webhook,
 			      int64_t *n)
@@ -168,11 +178,9 @@ static enum rc deliveries_add(struct store_tx *tx, const char *event_id, const c
 		db_bind_text(st, 4, only_webhook);
 		db_bind_text(st, 5, first);
 	} else {
-		rc = db_prepare(tx->conn->dc, "INSERT INTO deliveries (webhook_id, event_id, "
-				"event_type, status, attempts, next_attempt_at, created_at, updated_at) "
-				"SELECT w.id, $1, t.value, 'pending', 0, $2, $3, $3 "
-				"FROM json_each($4) t, webhooks w WHERE " SUBSCRIBED("t.value", "$5")
-				" ORDER BY t.key, w.created_at, w.rowid", &st);
+		rc = db_prepare(tx->conn->dc,
+				db_sql(tx->conn->dc, DELIVERIES_ADD(ELEMS_SQLITE, "rowid"),
+				       DELIVERIES_ADD(ELEMS_PG, "seq")), &st);
 		if (rc)
 			return rc;
 		db_bind_text(st, 4, types);
@@ -252,11 +260,16 @@ unsigned store_tx_events_wanted(struct store_tx *tx, const char *const *types, i
 	struct db_stmt *st;
 	char tj[256];
 
-	/* When in doubt, build the events: the insert will match as it should. SQLite-only:
-	 * json_each over the types. */
+	/* When in doubt, build the events: the insert will match as it should. The index of each
+	 * type wanted, from 0. */
 	if (types_json(types, ntypes, tj, sizeof(tj)) ||
-	    db_prepare(tx->conn->dc, "SELECT t.key FROM json_each($1) t WHERE EXISTS (SELECT 1 "
-				     "FROM webhooks w WHERE " SUBSCRIBED("t.value", "$2") ")", &st))
+	    db_prepare(tx->conn->dc,
+		       db_sql(tx->conn->dc,
+			      "SELECT t.key FROM " ELEMS_SQLITE("$1", "t") " WHERE EXISTS (SELECT 1 "
+			      "FROM webhooks w WHERE " SUBSCRIBED(ELEMS_SQLITE, "t.value", "$2") ")",
+			      "SELECT t.key - 1 FROM " ELEMS_PG("$1", "t") " WHERE EXISTS (SELECT 1 "
+			      "FROM webhooks w WHERE " SUBSCRIBED(ELEMS_PG, "t.value", "$2") ")"),
+		       &st))
 		return all;
 	db_bind_text(st, 1, tj);
 	db_bind_text(st, 2, role_slug);
@@ -455,10 +468,13 @@ int store_deliveries_pending(struct store *s, int64_t now, int *count, int64_t *
 	*oldest_age = 0;
 	if (!c)
 		return RC_IO;
-	/* SQLite-only: unixepoch(). */
-	rc = db_prepare(c->dc, "SELECT count(*), min(unixepoch(d.created_at)) FROM deliveries d "
-			       "JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active' "
-			       "WHERE d.status = 'pending'", &st);
+#define PENDING(epoch) \
+	"SELECT count(*), min(" epoch ") FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id " \
+	"AND w.status = 'active' WHERE d.status = 'pending'"
+	rc = db_prepare(c->dc, db_sql(c->dc, PENDING("unixepoch(d.created_at)"),
+				      PENDING("CAST(extract(epoch FROM CAST(d.created_at AS "
+					      "timestamptz)) AS BIGINT)")), &st);
+#undef PENDING
 	if (rc)
 		return rc;
 	return db_one(st, pending_row, &p);

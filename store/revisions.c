@@ -12,7 +12,11 @@
 
 #include "store/store_int.h"
 
-static const char SQL_ROLE_ID[] = "SELECT id, revision, archived FROM roles WHERE slug = $1";
+#define SQL_ROLE_ID "SELECT id, revision, archived FROM roles WHERE slug = $1"
+/* Inside a write: the role's row stays locked until the transaction ends, so that writers on
+ * other instances (PostgreSQL) wait for this one and then read the revision it made: the
+ * revisions stay gapless and If-Match exact. SQLite's one writer needs no row lock. */
+#define SQL_ROLE_ID_LOCKED SQL_ROLE_ID " FOR UPDATE"
 static const char SQL_REV_COUNT[] = "SELECT count(*) FROM revisions WHERE role_id = $1";
 /* No limit is asked for with the largest one (SQLite's LIMIT -1 is refused by PostgreSQL). */
 static const char SQL_REV_LIST[] =
@@ -107,6 +111,18 @@ int revisions_head(struct store_conn *c, const char *slug, struct store_role_hea
 	return db_one(st, head_row, out);
 }
 
+int revisions_head_locked(struct store_conn *c, const char *slug, struct store_role_head *out)
+{
+	struct db_stmt *st;
+	enum rc rc;
+
+	rc = db_prepare(c->dc, db_sql(c->dc, SQL_ROLE_ID, SQL_ROLE_ID_LOCKED), &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, slug);
+	return db_one(st, head_row, out);
+}
+
 int store_role_head(struct store *s, const char *slug, struct store_role_head *out)
 {
 	return revisions_head(store_reader(s), slug, out);
@@ -114,7 +130,7 @@ int store_role_head(struct store *s, const char *slug, struct store_role_head *o
 
 int store_tx_role_head(struct store_tx *tx, const char *slug, struct store_role_head *out)
 {
-	return revisions_head(tx->conn, slug, out);
+	return revisions_head_locked(tx->conn, slug, out);
 }
 
 /* A walk over revision rows, as role_walk; named: the row also has the role's slug and title

@@ -55,17 +55,11 @@ static const char SQL_ROLE_UPDATE[] =
 	" score = $3, zone = $4, label = $5, revision = $6,"
 	" updated_at = $7, soc_codes = $10, isco_codes = $11, evidence_as_of = $12,"
 	" oldest_as_of = $13 WHERE id = $1";
-/* A revision's row of the score history; the previous result of an update is the roles row
- * as it is before the update. SQLite-only: aijri_history_entry() is registered on the
- * writer's SQLite connection (history.c). */
-static const char SQL_HISTORY_FIRST[] =
-	"INSERT INTO score_history (at, role_id, revision, entry)"
-	" VALUES ($1, $2, $3, aijri_history_entry($2, $3, $4, $5, $6, NULL, NULL, NULL))";
-static const char SQL_HISTORY_NEXT[] =
-	"INSERT INTO score_history (at, role_id, revision, entry)"
-	" SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS INTEGER),"
-	" aijri_history_entry($2, $3, $4, $5, $6, r.score, r.zone, r.label)"
-	" FROM roles r WHERE r.id = $2";
+/* A revision's row of the score history, its entry packed by history_entry_pack; the
+ * previous result of an update is the roles row as it is before the update. */
+static const char SQL_HISTORY_INSERT[] =
+	"INSERT INTO score_history (at, role_id, revision, entry) VALUES ($1, $2, $3, $4)";
+static const char SQL_HISTORY_PREV[] = "SELECT score, zone, label FROM roles WHERE id = $1";
 static const char SQL_REV_INSERT[] =
 	"INSERT INTO revisions (role_id, revision, body, score_json, score, zone, label,"
 	" reason, changed_json, actor, created_at, role_json)"
@@ -371,21 +365,51 @@ static int body_forget(struct store_tx *tx, int64_t id, int revision)
 
 /* The revision's row of the score history: before the roles row is updated (an update takes
  * its previous result from it), or after a create (no previous result). */
+struct history_row {
+	struct history_values v;
+	unsigned char entry[HISTORY_ENTRY_MAX];
+	size_t len;
+};
+
+static enum rc history_prev_row(void *ctx, struct db_stmt *st)
+{
+	struct history_row *h = ctx;
+
+	/* The row's texts live until this returns: pack here. */
+	h->v.has_prev = 1;
+	h->v.prev_score = db_col_double(st, 0);
+	h->v.prev_zone = db_col_text(st, 1, NULL);
+	h->v.prev_label = db_col_text(st, 2, NULL);
+	h->len = history_entry_pack(&h->v, h->entry);
+	return RC_OK;
+}
+
 static int history_insert(struct store_tx *tx, int64_t id, const struct store_role_write *w,
 			  int first)
 {
+	struct history_row h = { { id, w->revision, w->score, w->zone, w->label, 0, 0, NULL,
+				   NULL }, { 0 }, 0 };
 	struct db_stmt *st;
 	enum rc rc;
 
-	rc = db_prepare(tx->conn->dc, first ? SQL_HISTORY_FIRST : SQL_HISTORY_NEXT, &st);
+	if (first) {
+		h.len = history_entry_pack(&h.v, h.entry);
+	} else {
+		rc = db_prepare(tx->conn->dc, SQL_HISTORY_PREV, &st);
+		if (rc)
+			return rc;
+		db_bind_int64(st, 1, id);
+		rc = db_one(st, history_prev_row, &h);
+		if (rc)
+			return rc == RC_NOTFOUND ? RC_IO : rc;
+	}
+	rc = db_prepare(tx->conn->dc, SQL_HISTORY_INSERT, &st);
 	if (rc)
 		return rc;
 	db_bind_int64(st, 1, tx->now_ms);
 	db_bind_int64(st, 2, id);
 	db_bind_int64(st, 3, w->revision);
-	db_bind_double(st, 4, w->score);
-	db_bind_text(st, 5, w->zone);
-	db_bind_text(st, 6, w->label);
+	db_bind_blob(st, 4, h.entry, h.len);
 	rc = db_exec(st);
 	if (rc)
 		return rc;
@@ -494,7 +518,7 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 
 	if (!write_valid(w))
 		return RC_INVALID;
-	rc = revisions_head(c, w->slug, &cur);
+	rc = revisions_head_locked(c, w->slug, &cur);
 	if (rc)
 		return rc;
 	if (cur.archived)
@@ -539,7 +563,7 @@ int store_tx_role_archive(struct store_tx *tx, const char *slug, const char *act
 	struct db_stmt *st;
 	enum rc rc;
 
-	rc = revisions_head(c, slug, &head);
+	rc = revisions_head_locked(c, slug, &head);
 	if (rc)
 		return rc;
 	if (head.archived)

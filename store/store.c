@@ -21,17 +21,22 @@
  * Migrations
  */
 
-/* The number prefix of "migrations/NNNN_name.sql", or 0 if the name is not a migration. */
-static int migration_number(const char *name)
+/* The migrations of each dialect: SQLite's in migrations/, PostgreSQL's in migrations/pg/,
+ * the same numbers in both. */
+#define MIGRATIONS_SQLITE "migrations/"
+#define MIGRATIONS_PG "migrations/pg/"
+
+/* The number prefix of "DIR/NNNN_name.sql", or 0 if the name is not a migration of dir. */
+static int migration_number(const char *dir, const char *name)
 {
-	static const char dir[] = "migrations/";
 	const char *p;
-	size_t n = strlen(name), digits;
+	size_t n = strlen(name), digits, dl = strlen(dir);
 	int64_t v;
 
-	if (strncmp(name, dir, sizeof(dir) - 1) || n < 4 || strcmp(name + n - 4, ".sql"))
+	if (strncmp(name, dir, dl) || n < 4 || strcmp(name + n - 4, ".sql") ||
+	    strchr(name + dl, '/'))
 		return 0;
-	p = name + sizeof(dir) - 1;
+	p = name + dl;
 	digits = strcspn(p, "_");
 	if (p[digits] != '_' || num_parse_i64(p, digits, 1, 1000000, &v))
 		return 0;
@@ -44,12 +49,15 @@ int store_schema_latest(void)
 	int latest = 0, n;
 
 	for (f = embed_files; f->name; f++) {
-		n = migration_number(f->name);
+		n = migration_number(MIGRATIONS_SQLITE, f->name);
 		if (n > latest)
 			latest = n;
 	}
 	return latest;
 }
+
+/* The key of the lock that serialises migrations across the instances of one database. */
+#define MIGRATE_LOCK 0x61696a7269L /* "aijri" */
 
 /* Applies migration n (file f) and sets the schema version to n in one transaction. */
 static int migrate_one(struct db_conn *c, const struct embed_file *f, int n, char *err,
@@ -72,23 +80,56 @@ static int migrate_one(struct db_conn *c, const struct embed_file *f, int n, cha
 	return RC_OK;
 }
 
+/* Instances that start together on one PostgreSQL database migrate one at a time: each takes
+ * a session lock (PostgreSQL's advisory lock; SQLite's one writer needs none) and reads the
+ * version again once it holds it. The lock is a session's, not a transaction's: a transaction
+ * begun after another instance's commit sees the tables that commit made (PostgreSQL's cache
+ * of names is brought up to date when a transaction begins, not when it is granted a lock). */
+static int migrate_lock(struct db_conn *c, int lock)
+{
+	struct db_stmt *st;
+	enum rc rc;
+
+	rc = db_prepare(c, db_sql(c, "SELECT CAST($1 AS INTEGER)",
+				 lock ? "SELECT pg_advisory_lock($1)" : "SELECT pg_advisory_unlock($1)"),
+			&st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, MIGRATE_LOCK);
+	return db_exec(st);
+}
+
 /* embed_files is in sorted name order, and the zero-padded prefixes make that the
  * numeric order, so one pass applies them in sequence. */
 static int migrate(struct store *s, struct db_conn *c, char *err, size_t errlen)
 {
+	const char *dir = db_sql(c, MIGRATIONS_SQLITE, MIGRATIONS_PG);
 	const struct embed_file *f;
 	int n, rc;
 
-	for (f = embed_files; f->name; f++) {
-		n = migration_number(f->name);
+	if (s->version >= store_schema_latest())
+		return RC_OK;
+	rc = migrate_lock(c, 1);
+	if (!rc)
+		rc = db_version_get(c, &s->version);
+	if (rc) {
+		snprintf(err, errlen, "cannot take the migrations' lock: %s", db_errmsg(c));
+		return RC_IO;
+	}
+	for (f = embed_files; f->name && !rc; f++) {
+		n = migration_number(dir, f->name);
 		if (n <= s->version)
 			continue;
 		rc = migrate_one(c, f, n, err, errlen);
-		if (rc)
-			return rc;
-		s->version = n;
+		if (!rc)
+			s->version = n;
 	}
-	return RC_OK;
+	/* A lost connection took the lock with it. */
+	if (migrate_lock(c, 0) && !rc) {
+		snprintf(err, errlen, "cannot release the migrations' lock: %s", db_errmsg(c));
+		rc = RC_IO;
+	}
+	return rc;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -128,15 +169,10 @@ static int open_writable(struct store *s, struct db_conn **out, char *err, size_
 	rc = db_conn_open(s->db, DB_WRITE, &c, err, errlen);
 	if (rc)
 		return rc;
-	if (!db_sqlite_handle(c)) {
-		snprintf(err, errlen, "%s: not a SQLite database", s->path);
-		rc = RC_UNSUPPORTED;
-		goto out;
-	}
 	/* Look at the version before anything that could write (journal_mode=WAL rewrites the
 	 * header): a database from a newer aijri must be left exactly as it is. */
 	if (db_version_get(c, &s->version)) {
-		snprintf(err, errlen, "%s: not a readable database: %s", s->path, db_errmsg(c));
+		snprintf(err, errlen, "%s: not a readable database: %s", db_where(s->db), db_errmsg(c));
 		rc = RC_IO;
 		goto out;
 	}
@@ -144,18 +180,20 @@ static int open_writable(struct store *s, struct db_conn **out, char *err, size_
 		snprintf(err, errlen,
 			 "%s: schema version %d is newer than this aijri knows (%d); "
 			 "use a newer aijri (the database was not changed)",
-			 s->path, s->version, latest);
+			 db_where(s->db), s->version, latest);
 		rc = RC_TOONEW;
 		goto out;
 	}
 	if (db_storage_init(c)) {
-		snprintf(err, errlen, "%s: cannot set up: %s", s->path, db_errmsg(c));
+		snprintf(err, errlen, "%s: cannot set up: %s", db_where(s->db), db_errmsg(c));
 		rc = RC_IO;
 		goto out;
 	}
-	if (store_history_register(c, why, sizeof(why)) ||
-	    store_pieces_register(c, why, sizeof(why))) {
-		snprintf(err, errlen, "%s: cannot set up: %s", s->path, why);
+	/* SQLite: migrations 0005 and 0007 convert older rows with these C functions.
+	 * PostgreSQL has no rows of an older schema to convert. */
+	if (db_sqlite_handle(c) && (store_history_register(c, why, sizeof(why)) ||
+				    store_pieces_register(c, why, sizeof(why)))) {
+		snprintf(err, errlen, "%s: cannot set up: %s", db_where(s->db), why);
 		rc = RC_IO;
 		goto out;
 	}
@@ -170,7 +208,8 @@ out:
 
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
-	const struct writer_hooks hooks = { store_outbox_kick, store_tx_idem_cleanup };
+	const struct writer_hooks hooks = { store_outbox_kick, store_tx_idem_cleanup,
+					    changes_announce, changes_committed };
 	struct store *s;
 	struct db_conn *wc = NULL;
 	int rc;
@@ -182,13 +221,16 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		free(s);
 		return RC_NOMEM;
 	}
+	store_instance_init(s);
 	rc = open_parts(s, err, errlen);
 	if (!rc)
 		rc = open_writable(s, &wc, err, errlen);
 	if (rc)
 		goto fail;
-	s->ckpt = checkpointer_start(path);
-	if (!s->ckpt) {
+	/* SQLite's WAL is copied into the file by a checkpointer of ours; PostgreSQL does its
+	 * own checkpoints. */
+	s->ckpt = db_sqlite_handle(wc) ? checkpointer_start(path) : NULL;
+	if (db_sqlite_handle(wc) && !s->ckpt) {
 		db_conn_free(wc);
 		snprintf(err, errlen, "cannot start the checkpointer thread");
 		rc = RC_IO;
@@ -198,6 +240,11 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	rc = writer_start(s, wc, &hooks, &s->writer, err, errlen);
 	if (rc)
 		goto fail;
+	if (db_is_server(s->path)) {
+		rc = listener_start(s, &s->listener, err, errlen);
+		if (rc)
+			goto fail;
+	}
 	*out = s;
 	return RC_OK;
 fail:
@@ -209,6 +256,8 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
+	listener_stop(s->listener);
+	s->listener = NULL;
 	writer_stop(s->writer);
 	checkpointer_stop(s->ckpt);
 	s->ckpt = NULL;

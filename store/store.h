@@ -72,6 +72,11 @@ int store_write_async(struct store *s, store_job_fn fn, void *arg, store_done_fn
 /* Registers a function the writer calls after every commit that changed something, before
  * the completions (the API's response cache uses it to invalidate). One per store. */
 void store_on_commit(struct store *s, void (*fn)(void *ctx), void *ctx);
+/* How many committed changes this instance has taken in: its own, and on PostgreSQL those of
+ * every instance of the database, in commit order (listener.c). A client that wrote through
+ * one instance reads its write on another once this there is at least what it is on the
+ * first. */
+int64_t store_changes_seen(struct store *s);
 /* Inside a job: runs fn as a part of it that is rolled back alone when fn returns non-zero
  * (RC_UNCHANGED included), as the job itself would be. Returns fn's rc. */
 int store_tx_run(struct store_tx *tx, store_job_fn fn, void *arg);

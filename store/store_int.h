@@ -25,6 +25,7 @@
 #define STORE_STORE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -41,6 +42,7 @@ struct writer;
 struct catalog;
 struct outbox;
 struct checkpointer;
+struct listener;
 
 /*
  * The store: one object of each part, each part's fields its own file's (opaque to the
@@ -56,6 +58,9 @@ struct store {
 	struct catalog *cat;         /* catalog.c: the role lists from memory */
 	struct outbox *outbox;       /* outbox.c: the dispatcher's wake-up, the pause window */
 	struct checkpointer *ckpt;   /* checkpoint.c */
+	struct listener *listener;   /* listener.c (PostgreSQL only) */
+	char instance[17];           /* this process's id among the database's instances */
+	_Atomic int64_t changes_seen; /* listener.c: the count of changes taken in */
 };
 
 /* One connection of the database layer (db.h), used by one thread only: the writer's
@@ -106,13 +111,18 @@ struct store_conn *store_reader(struct store *s);
  * writer.c: the writer thread
  */
 
-/* What the writer runs besides the queued jobs; both required. */
+/* What the writer runs besides the queued jobs; all required. */
 struct writer_hooks {
 	/* After a commit in which a job added events (tx->events_added). */
 	void (*events_committed)(struct store *s);
 	/* The background clean-up, run as a short job of its own when due; it sets *more when
 	 * it did a full batch, so that the next one comes soon. */
 	int (*cleanup)(struct store_tx *tx, int *more);
+	/* Last in a batch's transaction that changed something, and after its commit
+	 * (changes_announce and changes_committed of listener.c). */
+	enum rc (*announce)(struct store *s, struct db_conn *c, const int64_t *ids, size_t n,
+			    int all, int events);
+	void (*committed)(struct store *s, struct db_conn *c);
 };
 
 /*
@@ -132,6 +142,29 @@ void writer_free(struct writer *w);
 /* Records, inside a job, that the job wrote role id (its list columns or aliases): after the
  * batch commits, the catalog reads it again. */
 void store_tx_role_touched(struct store_tx *tx, int64_t id);
+
+/* Calls the commit hook (store_on_commit) as after a commit: another instance's commit
+ * changed what cached answers show. Any thread. */
+void writer_commit_hook(struct writer *w);
+
+/* ---------------------------------------------------------------------------------------
+ * listener.c: the changes of the other instances, and the count of changes taken in
+ */
+
+/* Inside the batch's transaction, last before its commit, when it changed something: counts
+ * the change and tells the other instances which roles it touched (ids, n; or all) and
+ * whether events were added (PostgreSQL; nothing on SQLite). */
+STORE_WARN enum rc changes_announce(struct store *s, struct db_conn *c, const int64_t *ids,
+				    size_t n, int all, int events);
+/* After that commit (SQLite: counts it in memory). */
+void changes_committed(struct store *s, struct db_conn *c);
+/* Starts the listener thread (PostgreSQL). On failure a message in err. */
+STORE_WARN enum rc listener_start(struct store *s, struct listener **out, char *err,
+				  size_t errlen);
+/* Stops and frees it. NULL ok. */
+void listener_stop(struct listener *l);
+/* s->instance: a random id, 16 hex digits. */
+void store_instance_init(struct store *s);
 
 /* ---------------------------------------------------------------------------------------
  * catalog.c: the role lists from memory
@@ -186,6 +219,18 @@ int event_ids_index(const char *type);
 STORE_WARN enum rc event_ids_body(const char *payload, const char *row_id, const char *row_type,
 				  const char *id, const char *type, char **out);
 
+/* history.c: the packed `entry` of a score history row (history.c documents its bytes). */
+#define HISTORY_ENTRY_MAX 544
+struct history_values {
+	int64_t role_id;
+	int revision;
+	double score;
+	const char *zone, *label;
+	int has_prev; /* 0 for revision 1: prev_* unused */
+	double prev_score;
+	const char *prev_zone, *prev_label;
+};
+size_t history_entry_pack(const struct history_values *v, unsigned char out[HISTORY_ENTRY_MAX]);
 /* history.c: registers aijri_history_entry(), the packing of a score history row, on c, a
  * connection that writes the history (the writer's: migrations and revisions use it). On
  * failure the engine's message in err. */
@@ -194,6 +239,8 @@ STORE_WARN enum rc store_history_register(struct db_conn *c, char *err, size_t e
 /* revisions.c: a role's id, current revision and archived flag by slug, on c (RC_IO when c
  * is NULL, RC_NOTFOUND when there is no such role). */
 int revisions_head(struct store_conn *c, const char *slug, struct store_role_head *out);
+/* The same inside a write, the role's row locked until the transaction ends (PostgreSQL). */
+int revisions_head_locked(struct store_conn *c, const char *slug, struct store_role_head *out);
 /* Copies the zone column col of a row into zone ("" when NULL; at most 7 bytes). */
 void store_col_zone(char zone[8], struct db_stmt *st, int col);
 

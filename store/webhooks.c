@@ -320,9 +320,12 @@ int store_webhooks_list(struct store *s, int limit, int offset,
 	if (rc)
 		return rc;
 	*total = (int)n;
-	/* SQLite-only: rowid orders subscriptions created in the same second. */
-	rc = db_prepare(c->dc, "SELECT " WEBHOOK_COLS " FROM webhooks w "
-			       "ORDER BY w.created_at, w.rowid LIMIT $1 OFFSET $2", &st);
+	/* Subscriptions created in the same second in creation order: SQLite's rowid,
+	 * PostgreSQL's seq (0002_webhooks.sql). */
+	rc = db_prepare(c->dc, db_sql(c->dc, "SELECT " WEBHOOK_COLS " FROM webhooks w "
+					     "ORDER BY w.created_at, w.rowid LIMIT $1 OFFSET $2",
+				      "SELECT " WEBHOOK_COLS " FROM webhooks w "
+				      "ORDER BY w.created_at, w.seq LIMIT $1 OFFSET $2"), &st);
 	if (rc)
 		return rc;
 	db_bind_int64(st, 1, limit);

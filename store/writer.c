@@ -166,6 +166,9 @@ static int run_batch(struct writer *w, struct store_job *jobs, int *events)
 			ev |= tx.events_added;
 		}
 	}
+	if (!failed && changed &&
+	    w->hooks.announce(w->s, c, w->touched, w->n_touched, w->touched_all, ev))
+		failed = 1;
 	if (!failed && db_commit(c))
 		failed = 1;
 	if (failed) {
@@ -176,6 +179,8 @@ static int run_batch(struct writer *w, struct store_job *jobs, int *events)
 	}
 	/* Before any answer goes out: a client's next list must see its write. */
 	catalog_touched(w->s->cat, w->touched, w->n_touched, w->touched_all);
+	if (changed)
+		w->hooks.committed(w->s, c);
 	*events = ev;
 	return changed;
 }
@@ -367,6 +372,19 @@ int store_write_async(struct store *s, store_job_fn fn, void *arg, store_done_fn
 	return enqueue(s->writer, fn, arg, done, arg);
 }
 
+void writer_commit_hook(struct writer *w)
+{
+	void (*hook)(void *);
+	void *ctx;
+
+	pthread_mutex_lock(&w->mu);
+	hook = w->on_commit;
+	ctx = w->on_commit_ctx;
+	pthread_mutex_unlock(&w->mu);
+	if (hook)
+		hook(ctx);
+}
+
 void store_on_commit(struct store *s, void (*fn)(void *ctx), void *ctx)
 {
 	struct writer *w = s->writer;
@@ -401,11 +419,6 @@ enum rc writer_start(struct store *s, struct db_conn *dc, const struct writer_ho
 	char limit[64];
 
 	*out = NULL;
-	if (!db) {
-		snprintf(err, errlen, "the writer needs a SQLite connection");
-		db_conn_free(dc);
-		return RC_UNSUPPORTED;
-	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {
 		snprintf(err, errlen, "out of memory");
@@ -417,9 +430,13 @@ enum rc writer_start(struct store *s, struct db_conn *dc, const struct writer_ho
 	w->hooks = *hooks;
 	pthread_mutex_init(&w->mu, NULL);
 	store_cond_init_monotonic(&w->cond);
-	snprintf(limit, sizeof(limit), "PRAGMA journal_size_limit = %d", STORE_WAL_LIMIT_BYTES);
-	sqlite3_exec(db, limit, NULL, NULL, NULL);
-	sqlite3_wal_hook(db, wal_hook, w);
+	/* SQLite: the WAL's bound and the checkpointer's cue. PostgreSQL keeps its own. */
+	if (db) {
+		snprintf(limit, sizeof(limit), "PRAGMA journal_size_limit = %d",
+			 STORE_WAL_LIMIT_BYTES);
+		sqlite3_exec(db, limit, NULL, NULL, NULL);
+		sqlite3_wal_hook(db, wal_hook, w);
+	}
 	if (pthread_create(&w->thread, NULL, writer_main, w)) {
 		writer_free(w);
 		snprintf(err, errlen, "cannot start the writer thread");
