@@ -198,6 +198,14 @@ struct store_role_write {
 	const char *isco_codes;
 	const char *evidence_as_of;
 	const char *oldest_as_of;
+	/* Update only, optional: what the job read of the current revision under its lock
+	 * (store_tx_role_head) in this same job, so that the update need not read it again:
+	 * head_id nonzero, head_revision, and its published result. */
+	int64_t head_id;
+	int head_revision;
+	double prev_score;
+	const char *prev_zone;
+	const char *prev_label;
 };
 
 /* What a write needs to know of the current role before it reads the whole of it. */
