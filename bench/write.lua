@@ -2,7 +2,10 @@
 -- Each request is POST /roles/{slug}/evidence with the bearer token of the environment
 -- (BENCH_TOKEN) and a body whose wage_trends score alternates between 2 and -2 and whose
 -- rationale is unique, so that every write changes the role and makes a new revision.
--- Environment: BENCH_TOKEN (required), BENCH_SLUG (default edge-ai-engineer).
+-- Environment: BENCH_TOKEN (required), BENCH_SLUG (default edge-ai-engineer), BENCH_WRITER
+-- (default empty: a name for this wrk process in the rationales, so that several wrk processes
+-- writing the same role at once never send the same body; one that did would be a write that
+-- changes nothing, a 200 without a new revision).
 -- done() prints "statuses 200=N other=M" so that bench/run can check every write was a 200.
 
 local threads = {}
@@ -20,6 +23,7 @@ function init(args)
   other = 0
   local token = os.getenv("BENCH_TOKEN") or ""
   local slug = os.getenv("BENCH_SLUG") or "edge-ai-engineer"
+  writer = os.getenv("BENCH_WRITER") or ""
   path = "/roles/" .. slug .. "/evidence"
   headers = {
     ["Authorization"] = "Bearer " .. token,
@@ -31,8 +35,8 @@ function request()
   n = n + 1
   local score = (n % 2 == 0) and 2 or -2
   local body = string.format(
-    '{"dimensions":{"wage_trends":{"score":%d,"rationale":"bench t%d n%d"}},"reason":"bench"}',
-    score, id, n)
+    '{"dimensions":{"wage_trends":{"score":%d,"rationale":"bench %st%d n%d"}},"reason":"bench"}',
+    score, writer, id, n)
   return wrk.format("POST", path, headers, body)
 end
 

@@ -214,6 +214,13 @@ enum rc revise_write(struct store_tx *tx, struct revise_op *op, json_t *role,
 	w.changed_json = t.changes_text;
 	w.actor = op->actor;
 	w.revision = revision;
+	if (prev && op->role_id) {
+		w.head_id = op->role_id;
+		w.head_revision = prev->revision;
+		w.prev_score = prev->score;
+		w.prev_zone = prev->zone;
+		w.prev_label = prev->label;
+	}
 	rc = revision_store(tx, op, &w, !prev);
 	if (rc)
 		goto out;

@@ -64,6 +64,12 @@ static const struct setting {
 	{ "webhook-concurrency", "AIJRI_WEBHOOK_CONCURRENCY", K_INT,
 	  offsetof(struct config, webhook_concurrency), 0, 1, 10000, "64",
 	  "webhook deliveries in flight at once" },
+	{ "webhook-claim-seconds", "AIJRI_WEBHOOK_CLAIM_SECONDS", K_INT,
+	  offsetof(struct config, webhook_claim_seconds), 0, 0, 86400, "0",
+	  "seconds an instance holds a webhook delivery it sends (the lease of its claim): "
+	  "another instance sends it again only once the lease has passed without an answer "
+	  "recorded, as when the first one died; keep it above webhook-timeout (0: three times "
+	  "webhook-timeout, at least 60)" },
 	{ "stale-after-days", "AIJRI_STALE_AFTER_DAYS", K_INT,
 	  offsetof(struct config, stale_after_days), 0, 1, 36500, "180",
 	  "days after which an evidence dimension's as_of is stale" },

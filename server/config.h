@@ -25,6 +25,7 @@ struct config {
 	char retry_schedule[512]; /* comma list of seconds */
 	int webhook_timeout;      /* seconds for one delivery */
 	int webhook_concurrency;  /* deliveries in flight at once */
+	int webhook_claim_seconds; /* the lease of a delivery's claim; 0 = from webhook_timeout */
 	int webhook_pause_days;   /* how long a paused subscription's deliveries wait for it */
 	char public_url[512];     /* base of absolute URLs in pages and feeds; "" = localhost */
 	int stale_after_days;     /* evidence older than this many days is stale */

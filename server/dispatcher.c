@@ -11,6 +11,11 @@
  * too (DNS rebinding included). Such a delivery fails at once, without retries, so that it
  * does not hold up the deliveries queued behind it for that endpoint.
  *
+ * Several instances may serve one database, each with its dispatcher: a delivery is claimed
+ * for this instance before it is sent (store_deliveries_claim), for a lease longer than the
+ * time an attempt may take, and recording its attempt ends the claim; so each is sent by one
+ * instance, and one whose instance died mid-send is sent again by any once the lease passes.
+ *
  * It also runs the outbox's clean-up: paused subscriptions' deliveries older than the pause
  * window expire (at start, then every DISPATCHER_CLEANUP_MS).
  */
@@ -37,6 +42,7 @@
 #define DISPATCHER_POLL_MS 100        /* while sending: how soon new work is noticed */
 #define DISPATCHER_IDLE_MS 1000       /* at most this long between looks at the table */
 #define DISPATCHER_CLEANUP_MS 60000   /* between two expiries of paused deliveries */
+#define DISPATCHER_CLAIM_MIN_S 60     /* the default lease of a claim, at least */
 
 struct dispatcher;
 
@@ -63,6 +69,7 @@ struct dispatcher {
 	int schedule[DISPATCHER_MAX_SCHEDULE];
 	int n_schedule;
 	int timeout;
+	int64_t lease_ms;       /* how long a claim of this instance holds */
 	int allow_private;
 	int64_t pause_s;        /* the pause window: older paused deliveries expire */
 	int concurrency;
@@ -301,15 +308,18 @@ static int webhook_in_flight(struct dispatcher *dp, const char *webhook_id)
 	return 0;
 }
 
+/* A delivery claimed for this instance: send it. One that cannot be started stays claimed
+ * until its lease passes, and is then sent by whichever instance claims it. */
 static int start_row(void *ctx, const struct store_delivery *d)
 {
 	struct dispatcher *dp = ctx;
 	int i, rc;
 
-	/* Enough in flight: the rest wait for the next round (RC_STOP ends the list well). */
+	/* No more is claimed than there are free slots; this is a guard. */
 	if (dp->inflight >= dp->concurrency)
-		return RC_STOP;
-	/* The oldest pending delivery of a subscription is still pending while it is sent. */
+		return 0;
+	/* Only when a send outlived its lease: this instance claimed the delivery again. The
+	 * send in flight ends both claims when its attempt is recorded. */
 	if (webhook_in_flight(dp, d->webhook_id))
 		return 0;
 	for (i = 0; i < dp->concurrency; i++)
@@ -322,18 +332,26 @@ static int start_row(void *ctx, const struct store_delivery *d)
 	return 0;
 }
 
-/* Starts what is due, up to the concurrency. */
+/* Claims what is due, up to the free slots, and starts it. A read first: the claim is a
+ * write, and this runs every DISPATCHER_POLL_MS while anything is in flight. */
 static void start_due(struct dispatcher *dp)
 {
+	int64_t when;
 	int rc;
 
 	if (dp->inflight >= dp->concurrency)
 		return;
-	/* Each in-flight subscription can take one row that is skipped, so ask for the whole
-	 * concurrency to find enough that are not. */
-	rc = store_deliveries_due(dp->s, (int64_t)time(NULL), dp->concurrency, start_row, dp);
+	rc = store_deliveries_next_due(dp->s, &when);
+	if (!rc && (when < 0 || when > (int64_t)time(NULL)))
+		return;
+	/* A delivery of this instance in flight is claimed, so none of its subscription is
+	 * due: each one claimed can be started. */
+	if (!rc)
+		rc = store_deliveries_claim(dp->s, clock_now_ms(), dp->lease_ms,
+					    dp->concurrency - dp->inflight, start_row, dp, NULL);
 	if (rc)
-		fprintf(stderr, "aijri: webhook dispatcher: reading due deliveries: %s\n", rc_str(rc));
+		fprintf(stderr, "aijri: webhook dispatcher: claiming due deliveries: %s\n",
+			rc_str(rc));
 }
 
 static int record_job(struct store_tx *tx, void *arg)
@@ -531,6 +549,14 @@ struct dispatcher *dispatcher_start(struct store *s, const struct config *cfg)
 		goto fail;
 	}
 	dp->timeout = cfg->webhook_timeout > 0 ? cfg->webhook_timeout : 10;
+	dp->lease_ms = 1000 * (int64_t)(cfg->webhook_claim_seconds > 0
+					    ? cfg->webhook_claim_seconds
+					    : (3 * dp->timeout > DISPATCHER_CLAIM_MIN_S
+						       ? 3 * dp->timeout : DISPATCHER_CLAIM_MIN_S));
+	if (dp->lease_ms <= 1000 * (int64_t)dp->timeout)
+		fprintf(stderr, "aijri: webhook claims last %lld s, no longer than the webhook "
+			"timeout (%d s): a slow endpoint's delivery may be sent twice, by two "
+			"instances\n", (long long)(dp->lease_ms / 1000), dp->timeout);
 	dp->concurrency = cfg->webhook_concurrency > 0 ? cfg->webhook_concurrency : 64;
 	dp->allow_private = cfg->allow_private_webhooks;
 	dp->pause_s = (int64_t)(cfg->webhook_pause_days > 0 ? cfg->webhook_pause_days : 30) * 86400;

@@ -86,9 +86,34 @@ int store_idem_get(struct store *s, const char *token, const char *key, int64_t 
 	return idem_get(store_reader(s), token, key, now, out);
 }
 
+/* FNV-1a over the token, a 0 byte and the key: the lock's key (two keys that share it only
+ * wait for each other). */
+static int64_t idem_lock_key(const char *token, const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *parts[2] = { token, key };
+	const unsigned char *p;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		for (p = (const unsigned char *)parts[i]; *p; p++)
+			h = (h ^ *p) * 0x100000001b3ULL;
+		h *= 0x100000001b3ULL;
+	}
+	return (int64_t)(h >> 1);
+}
+
 int store_tx_idem_get(struct store_tx *tx, const char *token, const char *key,
 		      struct store_idem *out)
 {
+	enum rc rc;
+
+	/* Instances on one PostgreSQL database: a request with the same key on another one waits
+	 * here until this transaction ends, then finds its answer and replays it (SQLite's one
+	 * writer has waited already). */
+	rc = db_lock(tx->conn->dc, idem_lock_key(token, key));
+	if (rc)
+		return rc;
 	return idem_get(tx->conn, token, key, tx->now_unix, out);
 }
 

@@ -3,10 +3,9 @@
  * the dispatcher. The subscriptions are webhooks.c's.
  *
  * An event and one delivery row per matching subscription are written inside the job that
- * writes the revision, so they commit, or vanish, with it. The dispatcher reads what is due
- * (only the oldest pending delivery of each subscription, so that an endpoint gets its events
- * in order) and records each attempt through a job. Nothing here sends anything or knows
- * HTTP; it never sleeps except in store_outbox_wait(). A pending delivery of a paused
+ * writes the revision, so they commit, or vanish, with it. The dispatcher claims what is due
+ * (claims.c) and records each attempt through a job, which ends its claim. Nothing here sends
+ * anything or knows HTTP; it never sleeps except in store_outbox_wait(). A pending delivery of a paused
  * (disabled) subscription waits, and reads show it as "paused" (webhooks.c says why).
  */
 #include <errno.h>
@@ -20,14 +19,6 @@
 /* ---------------------------------------------------------------------------------------
  * Rows
  */
-
-/* Needs the delivery's subscription as w: a pending delivery of a disabled one is paused.
- * d.event_id is the event row's id, e.type its first type (store_event_id). */
-#define DELIVERY_COLS \
-	"d.id, d.webhook_id, d.event_id, coalesce(d.event_type, e.type), " \
-	"CASE WHEN d.status = 'pending' AND w.status = 'disabled' THEN 'paused' ELSE d.status END, " \
-	"d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, " \
-	"d.updated_at, e.type"
 
 /* A delivery of a type other than its row's first: its own event id, and its own body. */
 static enum rc delivery_derive(struct db_stmt *st, struct store_delivery *d)
@@ -75,8 +66,7 @@ void store_delivery_release(struct store_delivery *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* Fills d from a row of DELIVERY_COLS, plus payload, url and secret after them if extras. */
-static enum rc delivery_from_row(struct db_stmt *st, struct store_delivery *d, int extras)
+enum rc outbox_delivery_read(struct db_stmt *st, struct store_delivery *d, int extras)
 {
 	enum rc rc;
 
@@ -283,20 +273,14 @@ int store_tx_event_wanted(struct store_tx *tx, const char *type, const char *rol
 	return store_tx_events_wanted(tx, &type, 1, role_slug) != 0;
 }
 
-struct delivery_rows {
-	int with_target;
-	int (*row)(void *ctx, const struct store_delivery *d);
-	void *ctx;
-};
-
 /* A row function's non-zero answer fails the list (as it always has here). */
-static enum rc delivery_row(void *ctx, struct db_stmt *st)
+enum rc outbox_delivery_row(void *ctx, struct db_stmt *st)
 {
-	struct delivery_rows *r = ctx;
+	struct outbox_rows *r = ctx;
 	struct store_delivery d;
 	enum rc rc;
 
-	rc = delivery_from_row(st, &d, r->with_target);
+	rc = outbox_delivery_read(st, &d, r->extras);
 	if (rc)
 		return rc;
 	rc = (enum rc)r->row(r->ctx, &d);
@@ -308,7 +292,7 @@ int store_deliveries_list(struct store *s, const char *webhook_id, int limit, in
 			  int (*row)(void *ctx, const struct store_delivery *d), void *ctx, int *total)
 {
 	struct store_conn *c = store_reader(s);
-	struct delivery_rows r = { 0, row, ctx };
+	struct outbox_rows r = { 0, row, ctx };
 	struct db_stmt *st;
 	int64_t n = 0;
 	enum rc rc;
@@ -323,7 +307,7 @@ int store_deliveries_list(struct store *s, const char *webhook_id, int limit, in
 	if (rc)
 		return rc;
 	*total = (int)n;
-	rc = db_prepare(c->dc, "SELECT " DELIVERY_COLS " FROM deliveries d "
+	rc = db_prepare(c->dc, "SELECT " OUTBOX_DELIVERY_COLS " FROM deliveries d "
 			       "JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id "
 			       "WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2 OFFSET $3", &st);
 	if (rc)
@@ -331,12 +315,12 @@ int store_deliveries_list(struct store *s, const char *webhook_id, int limit, in
 	db_bind_text(st, 1, webhook_id);
 	db_bind_int64(st, 2, limit);
 	db_bind_int64(st, 3, offset);
-	return db_each(st, delivery_row, &r);
+	return db_each(st, outbox_delivery_row, &r);
 }
 
 static enum rc delivery_one(void *ctx, struct db_stmt *st)
 {
-	return delivery_from_row(st, ctx, 0);
+	return outbox_delivery_read(st, ctx, 0);
 }
 
 static enum rc delivery_get(struct store_conn *c, const char *webhook_id, int64_t id,
@@ -348,7 +332,7 @@ static enum rc delivery_get(struct store_conn *c, const char *webhook_id, int64_
 	memset(out, 0, sizeof(*out));
 	if (!c)
 		return RC_IO;
-	rc = db_prepare(c->dc, "SELECT " DELIVERY_COLS " FROM deliveries d "
+	rc = db_prepare(c->dc, "SELECT " OUTBOX_DELIVERY_COLS " FROM deliveries d "
 			       "JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id "
 			       "WHERE d.id = $1 AND d.webhook_id = $2", &st);
 	if (rc)
@@ -383,59 +367,6 @@ int store_tx_event_delivery(struct store_tx *tx, const char *webhook_id, const c
 	db_bind_text(st, 1, webhook_id);
 	db_bind_text(st, 2, event_id);
 	return db_one_int64(st, id);
-}
-
-/* The oldest pending delivery of every active subscription: the only one that may be sent.
- * One seek per subscription in the pending index, not a pass over every pending delivery:
- * the dispatcher asks after every commit that queued an event, and a subscriber that is down
- * can have a long queue. */
-#define HEADS \
-	"(SELECT (SELECT p.id FROM deliveries p WHERE p.webhook_id = a.id AND" \
-	" p.status = 'pending' ORDER BY p.id LIMIT 1) AS id FROM webhooks a" \
-	" WHERE a.status = 'active') h " \
-	"JOIN deliveries d ON d.id = h.id " \
-	"JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active' "
-
-int store_deliveries_due(struct store *s, int64_t now, int limit,
-			 int (*row)(void *ctx, const struct store_delivery *d), void *ctx)
-{
-	struct store_conn *c = store_reader(s);
-	struct delivery_rows r = { 1, row, ctx };
-	struct db_stmt *st;
-	enum rc rc;
-
-	if (!c)
-		return RC_IO;
-	rc = db_prepare(c->dc, "SELECT " DELIVERY_COLS ", e.payload_json, w.url, w.secret FROM "
-			HEADS "JOIN events e ON e.id = d.event_id WHERE d.next_attempt_at <= $1 "
-			"ORDER BY d.next_attempt_at, d.id LIMIT $2", &st);
-	if (rc)
-		return rc;
-	db_bind_int64(st, 1, now);
-	db_bind_int64(st, 2, limit);
-	return db_each(st, delivery_row, &r);
-}
-
-static enum rc next_due_row(void *ctx, struct db_stmt *st)
-{
-	if (!db_col_is_null(st, 0))
-		*(int64_t *)ctx = db_col_int64(st, 0);
-	return RC_OK;
-}
-
-int store_deliveries_next_due(struct store *s, int64_t *when)
-{
-	struct store_conn *c = store_reader(s);
-	struct db_stmt *st;
-	enum rc rc;
-
-	*when = -1;
-	if (!c)
-		return RC_IO;
-	rc = db_prepare(c->dc, "SELECT min(d.next_attempt_at) FROM " HEADS, &st);
-	if (rc)
-		return rc;
-	return db_one(st, next_due_row, when);
 }
 
 struct pending {
@@ -493,6 +424,29 @@ static enum rc attempted_row(void *ctx, struct db_stmt *st)
 	return db_col_strdup(st, 1, &a->webhook_id);
 }
 
+/* The delivery log's row of attempt number n. */
+static enum rc attempt_log_add(struct store_tx *tx, const struct store_attempt *a, int n)
+{
+	struct db_stmt *st;
+	enum rc rc;
+
+	rc = db_prepare(tx->conn->dc, "INSERT INTO delivery_attempts (delivery_id, attempt, at, "
+				      "status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+			&st);
+	if (rc)
+		return rc;
+	db_bind_int64(st, 1, a->delivery_id);
+	db_bind_int64(st, 2, n);
+	db_bind_text(st, 3, tx->now);
+	if (a->status_code > 0)
+		db_bind_int64(st, 4, a->status_code);
+	else
+		db_bind_null(st, 4);
+	db_bind_text(st, 5, a->succeeded ? NULL : a->error);
+	db_bind_int64(st, 6, a->duration_ms);
+	return db_exec(st);
+}
+
 int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 {
 	struct db_conn *c = tx->conn->dc;
@@ -502,7 +456,9 @@ int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 	enum rc rc;
 
 	/* A 410 pauses the subscription: the delivery waits with the others, due at once when
-	 * the subscription is active again. */
+	 * the subscription is active again. The attempt ends this instance's claim (claims.c);
+	 * a claim taken over meanwhile by another instance, whose lease this one outlived, stays
+	 * that instance's. */
 	if (a->succeeded)
 		status = "succeeded";
 	else if (a->next_attempt >= 0 || a->disable_webhook)
@@ -512,8 +468,10 @@ int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 
 	rc = db_prepare(c, "UPDATE deliveries SET attempts = attempts + 1, status = $2, "
 			   "last_status_code = $3, last_error = $4, next_attempt_at = $5, "
-			   "updated_at = $6 WHERE id = $1 AND status = 'pending' "
-			   "RETURNING attempts, webhook_id", &st);
+			   "updated_at = $6, "
+			   "claimed_until = CASE WHEN claimed_by = $7 THEN NULL ELSE claimed_until END, "
+			   "claimed_by = CASE WHEN claimed_by = $7 THEN NULL ELSE claimed_by END "
+			   "WHERE id = $1 AND status = 'pending' RETURNING attempts, webhook_id", &st);
 	if (rc)
 		return rc;
 	db_bind_int64(st, 1, a->delivery_id);
@@ -528,6 +486,7 @@ int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 	else
 		db_bind_null(st, 5);
 	db_bind_text(st, 6, tx->now);
+	db_bind_text(st, 7, tx->s->instance);
 	rc = db_each(st, attempted_row, &done);
 	if (rc)
 		goto out;
@@ -542,20 +501,7 @@ int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a)
 	}
 	tx->changed = 1;
 
-	rc = db_prepare(c, "INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, "
-			   "error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)", &st);
-	if (rc)
-		goto out;
-	db_bind_int64(st, 1, a->delivery_id);
-	db_bind_int64(st, 2, done.attempts);
-	db_bind_text(st, 3, tx->now);
-	if (a->status_code > 0)
-		db_bind_int64(st, 4, a->status_code);
-	else
-		db_bind_null(st, 4);
-	db_bind_text(st, 5, a->succeeded ? NULL : a->error);
-	db_bind_int64(st, 6, a->duration_ms);
-	rc = db_exec(st);
+	rc = attempt_log_add(tx, a, done.attempts);
 	if (rc || !a->disable_webhook)
 		goto out;
 

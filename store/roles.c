@@ -392,7 +392,11 @@ static int history_insert(struct store_tx *tx, int64_t id, const struct store_ro
 	struct db_stmt *st;
 	enum rc rc;
 
-	if (first) {
+	if (first || (w->head_id && w->prev_zone && w->prev_label)) {
+		h.v.has_prev = !first;
+		h.v.prev_score = w->prev_score;
+		h.v.prev_zone = w->prev_zone;
+		h.v.prev_label = w->prev_label;
 		h.len = history_entry_pack(&h.v, h.entry);
 	} else {
 		rc = db_prepare(tx->conn->dc, SQL_HISTORY_PREV, &st);
@@ -518,9 +522,16 @@ int store_tx_role_update(struct store_tx *tx, const struct store_role_write *w)
 
 	if (!write_valid(w))
 		return RC_INVALID;
-	rc = revisions_head_locked(c, w->slug, &cur);
-	if (rc)
-		return rc;
+	if (w->head_id) {
+		/* Read under the row's lock by this job already. */
+		cur.id = w->head_id;
+		cur.revision = w->head_revision;
+		cur.archived = 0;
+	} else {
+		rc = revisions_head_locked(c, w->slug, &cur);
+		if (rc)
+			return rc;
+	}
 	if (cur.archived)
 		return RC_GONE;
 	if (w->revision != cur.revision + 1)

@@ -204,6 +204,14 @@ struct store_role_write {
 	const char *isco_codes;
 	const char *evidence_as_of;
 	const char *oldest_as_of;
+	/* Update only, optional: what the job read of the current revision under its lock
+	 * (store_tx_role_head) in this same job, so that the update need not read it again:
+	 * head_id nonzero, head_revision, and its published result. */
+	int64_t head_id;
+	int head_revision;
+	double prev_score;
+	const char *prev_zone;
+	const char *prev_label;
 };
 
 /* What a write needs to know of the current role before it reads the whole of it. */
@@ -395,7 +403,7 @@ struct store_delivery {
 	char *next_attempt_at; /* NULL unless pending (not paused) */
 	char *created_at;
 	char *updated_at;
-	/* Filled by store_deliveries_due only: */
+	/* Filled by store_deliveries_due and store_deliveries_claim only: */
 	char *payload_json;
 	char *url;
 	char *secret;
@@ -422,11 +430,28 @@ int store_tx_deliveries_expire(struct store_tx *tx, int64_t cutoff, int *n);
 /*
  * Due deliveries, at most one per subscription (the oldest pending of an active one, so that
  * each endpoint gets its events in order), whose next attempt is at or before now (Unix
- * seconds). At most `limit` rows. Each row has payload_json, url and secret filled in.
+ * seconds) and that no instance holds a claim on at now (a claim lapsed by then is none). At
+ * most `limit` rows. Each row has payload_json, url and secret filled in. A read: what
+ * store_deliveries_claim would take.
  */
 int store_deliveries_due(struct store *s, int64_t now, int limit,
 			 int (*row)(void *ctx, const struct store_delivery *d), void *ctx);
-/* Unix seconds of the earliest pending delivery's next attempt, or -1 if none. */
+/*
+ * Claims for this instance up to `limit` deliveries due at now_ms (Unix milliseconds), as
+ * store_deliveries_due chooses them, in one short write job, for lease_ms: until the lease
+ * ends, no instance of the database claims that delivery, nor any later one of its
+ * subscription. Once the claim has committed, calls row() for each (payload_json, url and
+ * secret filled in; row's answer is ignored). Recording the attempt
+ * (store_tx_attempt_record) ends the claim; one never recorded (its instance died, or row()
+ * could not start it) lapses at the end of its lease, and any instance takes it then. Two
+ * instances claiming at once never take the same delivery (PostgreSQL: FOR UPDATE SKIP
+ * LOCKED; SQLite: one writer at a time). Sets *n (may be NULL) to how many were claimed.
+ */
+int store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int limit,
+			   int (*row)(void *ctx, const struct store_delivery *d), void *ctx, int *n);
+/* Unix seconds when the next delivery becomes due: the earliest of the subscriptions' oldest
+ * pending deliveries, at its next attempt or, while claimed, at the end of its claim
+ * (rounded up to the second); -1 if none. */
 int store_deliveries_next_due(struct store *s, int64_t *when);
 /* Count of pending deliveries and the age in seconds of the oldest (0 if none). */
 int store_deliveries_pending(struct store *s, int64_t now, int *count, int64_t *oldest_age);
@@ -452,7 +477,8 @@ struct store_delivery_attempt {
 /* Calls row() for each attempt of the delivery, oldest first. */
 int store_delivery_attempts(struct store *s, int64_t delivery_id,
 			    int (*row)(void *ctx, const struct store_delivery_attempt *a), void *ctx);
-/* Records the attempt: attempts+1, status, last code and error, the next attempt time. */
+/* Records the attempt: attempts+1, status, last code and error, the next attempt time; ends
+ * this instance's claim of the delivery. */
 int store_tx_attempt_record(struct store_tx *tx, const struct store_attempt *a);
 /* Redelivery: a new pending delivery of the same event to the same subscription, due now;
  * sets *new_id. RC_NOTFOUND if the delivery is not the webhook's, RC_CONFLICT if the
@@ -487,6 +513,8 @@ void store_idem_release(struct store_idem *k);
  * none. From any thread (its read connection), or inside a job (seeing the job's writes). */
 int store_idem_get(struct store *s, const char *token, const char *key, int64_t now,
 		   struct store_idem *out);
+/* Inside a job, the key is locked first: a job of another instance with the same key waits
+ * until this transaction ends (PostgreSQL). */
 int store_tx_idem_get(struct store_tx *tx, const char *token, const char *key,
 		      struct store_idem *out);
 /* Stores the answer of (token, key) in the job's transaction, created now (an expired

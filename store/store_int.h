@@ -6,6 +6,8 @@
  *
  *   store.c        opening and closing (it builds struct store and wires its parts),
  *                  migrations, operations
+ *   claims.c       what the dispatcher may send, claimed for this instance (it reads the
+ *                  rows with outbox.c)
  *   roles.c tokens.c webhooks.c outbox.c idempotency.c history.c
  *                  the rows, each file its tables (webhooks.c asks outbox.c for the
  *                  pause window; outbox.c asks event_ids.c for the ids and bodies of an
@@ -202,6 +204,26 @@ void catalog_lookup_end(struct catalog_lookup *lk);
 /* ---------------------------------------------------------------------------------------
  * The files of rows: what the other store files need of them
  */
+
+/* outbox.c: a delivery as reads show it. OUTBOX_DELIVERY_COLS are the columns of a row of
+ * deliveries d joined to its event e and its subscription w (a pending delivery of a disabled
+ * one is "paused"); outbox_delivery_read fills d from such a row (d.event_id is the event
+ * row's id, e.type its first type: store_event_id), and with extras from e.payload_json,
+ * w.url and w.secret after them (release d with store_delivery_release). outbox_delivery_row
+ * is a db_row_fn on struct outbox_rows: it reads each row so and hands it to row, whose
+ * non-zero answer fails the list. */
+#define OUTBOX_DELIVERY_COLS \
+	"d.id, d.webhook_id, d.event_id, coalesce(d.event_type, e.type), " \
+	"CASE WHEN d.status = 'pending' AND w.status = 'disabled' THEN 'paused' ELSE d.status END, " \
+	"d.attempts, d.last_status_code, d.last_error, d.next_attempt_at, d.created_at, " \
+	"d.updated_at, e.type"
+STORE_WARN enum rc outbox_delivery_read(struct db_stmt *st, struct store_delivery *d, int extras);
+struct outbox_rows {
+	int extras;
+	int (*row)(void *ctx, const struct store_delivery *d);
+	void *ctx;
+};
+enum rc outbox_delivery_row(void *ctx, struct db_stmt *st);
 
 /* outbox.c: the dispatcher's wake-up (store_outbox_kick, store_outbox_wait) and the pause
  * window of the subscriptions (store_webhook_pause_set). NULL when out of memory. */

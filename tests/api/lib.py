@@ -314,9 +314,10 @@ def one_instance(fn):
 
 class Server:
     """A running bin/aijri serve (or, with AIJRI_TEST_ENGINE=pg3, three on one database). Use
-    as a context manager, or call start()/stop()."""
+    as a context manager, or call start()/stop(). instances: how many to start on a
+    PostgreSQL database (default: the engine's, 3 for pg3 and 1 otherwise)."""
 
-    def __init__(self, db=None, args=(), env=None, tmp=None):
+    def __init__(self, db=None, args=(), env=None, tmp=None, instances=None):
         self.tmp = tmp or tempfile.mkdtemp(prefix="aijri-test-")
         self._own_tmp = tmp is None
         if db:
@@ -328,7 +329,7 @@ class Server:
             _pg_databases.append(self.db)
         self.args = list(args)
         self.env = dict(env or {})
-        self.n = INSTANCES if "://" in self.db else 1
+        self.n = (instances or INSTANCES) if "://" in self.db else 1
         self.procs = [None] * self.n
         self.ports = [None] * self.n
         self.log_paths = [os.path.join(self.tmp, "server.log" if i == 0 else f"server.{i}.log")

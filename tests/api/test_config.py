@@ -29,6 +29,7 @@ SETTINGS = [
     ("webhook-retry-schedule", "AIJRI_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000"),
     ("webhook-timeout", "AIJRI_WEBHOOK_TIMEOUT", "10"),
     ("webhook-concurrency", "AIJRI_WEBHOOK_CONCURRENCY", "64"),
+    ("webhook-claim-seconds", "AIJRI_WEBHOOK_CLAIM_SECONDS", "0"),
     ("stale-after-days", "AIJRI_STALE_AFTER_DAYS", "180"),
     ("webhook-pause-days", "AIJRI_WEBHOOK_PAUSE_DAYS", "30"),
 ]

@@ -256,9 +256,10 @@ def concurrent_duplicates_write_once():
         results = []
         lock = threading.Lock()
         go = threading.Barrier(12)
+        ports = iter(s.ports * 12)  # with several instances, the duplicates reach all of them
 
-        def send():
-            c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        def send(port):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             go.wait()
             c.request("POST", f"/roles/{SLUG}/evidence", body=body,
                       headers={"Authorization": "Bearer " + tok, "Idempotency-Key": "race",
@@ -269,7 +270,7 @@ def concurrent_duplicates_write_once():
                 results.append((r.status, r.getheader("Idempotent-Replayed"), payload))
             c.close()
 
-        threads = [threading.Thread(target=send) for _ in range(12)]
+        threads = [threading.Thread(target=send, args=(next(ports),)) for _ in range(12)]
         for t in threads:
             t.start()
         for t in threads:

@@ -2,7 +2,8 @@
  * test_webhooks.c: the webhook pieces that need no HTTP: the Standard Webhooks signature (the
  * specification's test vector), the retry schedule parser, and the outbox of store/ against
  * a real SQLite file (matching, in-order due deliveries, attempts, 410 and PATCH pauses,
- * expiry, redelivery), and the migration that made pauses possible.
+ * expiry, redelivery, the claims of two instances), and the migration that made pauses
+ * possible.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -559,6 +560,93 @@ out:
 	rmdir(dir);
 }
 
+/* Claims: two stores on one file stand for two instances of one database. */
+static struct rows claim(struct store *s, int64_t now_ms, int *n)
+{
+	struct rows r;
+
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(store_deliveries_claim(s, now_ms, 5000, 10, collect, &r, n), 0);
+	CHECK_INT(*n, r.n);
+	return r;
+}
+
+static void test_claims(void)
+{
+	char dir[] = "/tmp/aijri-test-claims-XXXXXX";
+	char path[256], err[256];
+	struct store *a = NULL, *b = NULL;
+	int64_t now_ms = ((int64_t)time(NULL) + 1) * 1000, when;
+	int64_t a1, a2, b1;
+	struct rows r;
+	int n;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	CHECK_INT(store_open(path, &a, err, sizeof(err)), 0);
+	CHECK_INT(store_open(path, &b, err, sizeof(err)), 0);
+	if (!a || !b) {
+		CHECK(0, "store_open: %s", err);
+		goto out;
+	}
+	CHECK_INT(create(a, "wh_a", "[\"ping\"]", NULL, NULL), 0);
+	CHECK_INT(create(a, "wh_b", "[\"ping\"]", NULL, NULL), 0);
+	CHECK_INT(event(a, "evt_1", "ping", NULL, "wh_a"), 1);
+	CHECK_INT(event(a, "evt_2", "ping", NULL, "wh_a"), 1);
+	CHECK_INT(event(a, "evt_3", "ping", NULL, "wh_b"), 1);
+
+	/* A takes the oldest of each subscription, with what sending needs; B finds nothing,
+	 * and nothing is due: a claimed delivery holds back the later ones of its subscription. */
+	r = claim(a, now_ms, &n);
+	CHECK(n == 2 && !strcmp(r.event[0], "evt_1") && !strcmp(r.event[1], "evt_3") &&
+	      !strcmp(r.payload[0], "{\"x\":1}"), "A claims evt_1 and evt_3: %d", n);
+	a1 = r.id[0];
+	a2 = r.id[1];
+	claim(b, now_ms, &n);
+	CHECK_INT(n, 0);
+	CHECK_INT(due(b, now_ms / 1000).n, 0);
+	CHECK_INT(store_deliveries_next_due(b, &when), 0);
+	CHECK(when == (now_ms + 5000) / 1000, "next due at the lease's end: %lld", (long long)when);
+
+	/* A's attempt ends its claim: the next of wh_a is B's to take. */
+	CHECK_INT(attempt(a, a1, 200, 1, -1, 0), 0);
+	r = claim(b, now_ms, &n);
+	CHECK(n == 1 && !strcmp(r.event[0], "evt_2"), "B claims evt_2: %d", n);
+	b1 = r.id[0];
+	CHECK_INT(attempt(b, b1, 200, 1, -1, 0), 0);
+
+	/* A never records evt_3 (as if it died): once the lease has passed, B takes it over. */
+	claim(b, now_ms + 4999, &n);
+	CHECK_INT(n, 0);
+	r = claim(b, now_ms + 5000, &n);
+	CHECK(n == 1 && r.id[0] == a2, "B takes evt_3 over: %d", n);
+	/* A outlived its lease and records after all: its attempt is logged, B's claim stays. */
+	CHECK_INT(attempt(a, a2, 500, 0, now_ms / 1000, 0), 0);
+	claim(a, now_ms + 6000, &n);
+	CHECK_INT(n, 0);
+	CHECK_INT(attempt(b, a2, 200, 1, -1, 0), 0);
+	r = log_of(a, "wh_b");
+	CHECK(r.n == 1 && r.attempts[0] == 2 && !strcmp(r.status[0], "succeeded"),
+	      "evt_3: two attempts, succeeded");
+	claim(a, now_ms + 20000, &n);
+	CHECK_INT(n, 0);
+	CHECK_INT(store_deliveries_next_due(a, &when), 0);
+	CHECK_INT(when, -1);
+out:
+	store_free(b);
+	store_free(a);
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_migration_keeps_deliveries(void)
 {
 	char dir[] = "/tmp/aijri-test-migrate-XXXXXX";
@@ -626,6 +714,7 @@ int main(void)
 		{ "sign_vector", test_sign_vector },
 		{ "schedule", test_schedule },
 		{ "outbox", test_outbox },
+		{ "claims", test_claims },
 		{ "migration_keeps_deliveries", test_migration_keeps_deliveries },
 		{ "event_ids", test_event_ids },
 		{ "event_row", test_event_row },

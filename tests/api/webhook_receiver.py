@@ -1,0 +1,97 @@
+"""A webhook endpoint for the API tests (test_webhooks.py, test_webhooks_instances.py): a real
+HTTP server on loopback that records every request, and the Standard Webhooks verification of
+a request's signature."""
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 that records every request and answers with the next
+    status of a scripted list (200 once the list is used up). With stall=n, the first n
+    requests are recorded as they arrive but not answered until release() (a receiver that
+    holds its sender mid-send)."""
+
+    def __init__(self, statuses=(), port=0, stall=0):
+        self.requests = []  # dicts: path, headers (lower-case names), body (bytes), at
+        self.statuses = list(statuses)
+        self.stall = stall
+        self.released = threading.Event()
+        self.cond = threading.Condition()
+        rec = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                with rec.cond:
+                    status = rec.statuses.pop(0) if rec.statuses else 200
+                    rec.requests.append({"path": self.path, "body": body, "at": time.time(),
+                                         "headers": {k.lower(): v for k, v in self.headers.items()}})
+                    stalled = len(rec.requests) <= rec.stall
+                    rec.cond.notify_all()
+                if stalled:
+                    rec.released.wait(300)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender is gone (killed while it waited)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path="/hook"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait(self, n, timeout=15):
+        """Waits until n requests arrived; returns True if they did."""
+        deadline = time.time() + timeout
+        with self.cond:
+            while len(self.requests) < n:
+                left = deadline - time.time()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+        return True
+
+    def events(self, path=None):
+        return [json.loads(r["body"]) for r in list(self.requests)
+                if path is None or r["path"] == path]
+
+    def release(self):
+        """Answers the stalled requests (and lets later ones through at once)."""
+        self.released.set()
+
+    def close(self):
+        self.released.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def signature_ok(secret, req):
+    """The Standard Webhooks verification: HMAC-SHA256 over id.timestamp.body keyed with the
+    base64-decoded secret after whsec_, compared with each v1 signature of the header."""
+    h = req["headers"]
+    key = base64.b64decode(secret[len("whsec_"):])
+    signed = f"{h['webhook-id']}.{h['webhook-timestamp']}.".encode() + req["body"]
+    want = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    for sig in h.get("webhook-signature", "").split(" "):
+        version, _, value = sig.partition(",")
+        if version == "v1" and hmac.compare_digest(value, want):
+            return True
+    return False
