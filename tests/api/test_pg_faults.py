@@ -346,7 +346,9 @@ def acknowledged_writes_and_events_survive_a_killed_instance_and_a_database_rest
     pg = cluster()
     uri = pg.new_database()
     rec = Receiver()
-    env = {"AIJRI_WEBHOOK_RETRY_SCHEDULE": "1,1,1,1,1,1,1,1"}
+    # A claim of the killed instance holds its endpoint's later events until its lease passes
+    # (60 s by default): a short one, well above what a send to this receiver takes.
+    env = {"AIJRI_WEBHOOK_RETRY_SCHEDULE": "1,1,1,1,1,1,1,1", "AIJRI_WEBHOOK_CLAIM_SECONDS": "5"}
     servers = [Server(db=uri, args=["--allow-private-webhooks"], env=env) for _ in range(3)]
     load, threads = None, []
     try:
