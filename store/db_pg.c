@@ -25,7 +25,7 @@
 #include "util/clock.h"
 
 #define PG_MAX_CHANNELS 8
-#define PG_RETRY_MS 500
+#define PG_RETRY_MS 250
 /* Unless the URI or PGCONNECT_TIMEOUT say otherwise, a connection attempt gives up after this
  * many seconds: libpq's default is to wait for ever. */
 #define PG_CONNECT_TIMEOUT "5"
