@@ -558,6 +558,9 @@ struct dispatcher *dispatcher_start(struct store *s, const struct config *cfg)
 			"timeout (%d s): a slow endpoint's delivery may be sent twice, by two "
 			"instances\n", (long long)(dp->lease_ms / 1000), dp->timeout);
 	dp->concurrency = cfg->webhook_concurrency > 0 ? cfg->webhook_concurrency : 64;
+	if (store_deliveries_claims_reset(s))
+		fprintf(stderr, "aijri: webhooks: the claims of an earlier start could not be "
+			"ended; they lapse with their lease\n");
 	dp->allow_private = cfg->allow_private_webhooks;
 	dp->pause_s = (int64_t)(cfg->webhook_pause_days > 0 ? cfg->webhook_pause_days : 30) * 86400;
 	store_webhook_pause_set(s, dp->pause_s);

@@ -219,3 +219,29 @@ int store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms, in
 	claim_results_free(&cl);
 	return rc;
 }
+
+static int reset_job(struct store_tx *tx, void *arg)
+{
+	struct db_stmt *st;
+	enum rc rc;
+
+	(void)arg;
+	/* SQLite: one server owns the file, so every claim there is one of an earlier start
+	 * ($1 is only bound). PostgreSQL: this process's id, new at each start, holds none; the
+	 * claims of dead instances lapse with their lease. */
+	rc = db_prepare(tx->conn->dc,
+			db_sql(tx->conn->dc,
+			       "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL"
+			       " WHERE claimed_by IS NOT NULL AND CAST($1 AS TEXT) IS NOT NULL",
+			       "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL"
+			       " WHERE claimed_by = $1"), &st);
+	if (rc)
+		return rc;
+	db_bind_text(st, 1, tx->s->instance);
+	return db_exec(st);
+}
+
+int store_deliveries_claims_reset(struct store *s)
+{
+	return store_write(s, reset_job, NULL);
+}

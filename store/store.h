@@ -449,6 +449,12 @@ int store_deliveries_due(struct store *s, int64_t now, int limit,
  */
 int store_deliveries_claim(struct store *s, int64_t now_ms, int64_t lease_ms, int limit,
 			   int (*row)(void *ctx, const struct store_delivery *d), void *ctx, int *n);
+/* Before a server's dispatcher claims anything: on SQLite, where one server owns the file,
+ * ends every claim, all of them left by an earlier start (a process killed mid-send), so that
+ * a server restarted after a crash sends them at once instead of after the lease. On
+ * PostgreSQL it ends only this process's own (none: its id is new), and the claims of a dead
+ * instance lapse with their lease. */
+int store_deliveries_claims_reset(struct store *s);
 /* Unix seconds when the next delivery becomes due: the earliest of the subscriptions' oldest
  * pending deliveries, at its next attempt or, while claimed, at the end of its claim
  * (rounded up to the second); -1 if none. */
