@@ -98,7 +98,14 @@ def the_longest_idle_connection_makes_room():
         check_eq(get_on(used), 200, "a request on the first connection")
         # Two held sockets that never send anything, one connection whose request is
         # arriving (half sent), then the harness's own connection fills the limit.
-        held = [connect(srv.port) for _ in range(2)]
+        # One at a time, each counted by the server before the next: with several accepting
+        # threads, two sockets connected back to back may be registered in either order.
+        held = []
+        for i in range(2):
+            before = metric(srv, "aijri_http_connections")
+            held.append(connect(srv.port))
+            check(wait_for(lambda: metric(srv, "aijri_http_connections") == before + 1),
+                  f"held socket {i} counted")
         arriving = connect(srv.port)
         arriving.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
         filler = [connect(srv.port) for _ in range(3)]
@@ -110,13 +117,14 @@ def the_longest_idle_connection_makes_room():
         # alive connection is idle longer; then the longest-idle kept-alive connection; never
         # the one whose request is arriving.
         n1 = connect(srv.port)
-        check(closed_by_server(held[0]), "the longest-held socket was not closed")
+        check(closed_by_server(held[0], 20.0), "the longest-held socket was not closed")
         check_eq(get_on(n1), 200, "the first newcomer is served")
         n2 = connect(srv.port)
-        check(closed_by_server(held[1]), "the second held socket was not closed")
+        check(closed_by_server(held[1], 20.0), "the second held socket was not closed")
         check_eq(get_on(n2), 200, "the second newcomer is served")
         n3 = connect(srv.port)
-        check(closed_by_server(used), "the longest-idle kept-alive connection was not closed")
+        check(closed_by_server(used, 20.0),
+              "the longest-idle kept-alive connection was not closed")
         check_eq(get_on(n3), 200, "the third newcomer is served")
         arriving.sendall(b"\r\n")
         arriving.settimeout(5)
