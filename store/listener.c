@@ -215,7 +215,7 @@ static void *listener_main(void *arg)
 {
 	struct listener *l = arg;
 	enum rc rc;
-	int fd = -1;
+	int fd = l->c ? db_conn_fd(l->c) : -1;
 
 	pthread_setname_np(pthread_self(), "aijri-listener");
 	for (;;) {
@@ -243,7 +243,13 @@ enum rc listener_start(struct store *s, struct listener **out, char *err, size_t
 		return RC_NOMEM;
 	}
 	l->s = s;
+	/* Listening before the server answers anything: the first resync (which drops what the
+	 * instance holds) then comes before anything is held, not after the first answers were
+	 * cached. If the database cannot be reached now, the thread keeps trying. */
+	if (!connect_listen(l) && resync(l))
+		l->resync = 1;
 	if (pipe2(l->stop_fd, O_CLOEXEC)) {
+		db_conn_free(l->c);
 		free(l);
 		snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
 		return RC_IO;
@@ -251,6 +257,7 @@ enum rc listener_start(struct store *s, struct listener **out, char *err, size_t
 	if (pthread_create(&l->thread, NULL, listener_main, l)) {
 		close(l->stop_fd[0]);
 		close(l->stop_fd[1]);
+		db_conn_free(l->c);
 		free(l);
 		snprintf(err, errlen, "cannot start the listener thread");
 		return RC_IO;
