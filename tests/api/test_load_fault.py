@@ -14,10 +14,10 @@ import sqlite3
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import Server, check, check_eq, run, test  # noqa: E402
+from webhook_receiver import Receiver  # noqa: E402
 
 SLUG = "edge-ai-engineer"
 THREADS = 60
@@ -26,47 +26,6 @@ WRITERS = 20           # of the THREADS, these write (one every WRITE_PAUSE s at
 WRITE_PAUSE = 0.2      # ... so score changes stay within what one endpoint, served in order,
                        # can receive in the time allowed (about 100 writes/s in all)
 DELIVERY_WAIT = 15     # seconds allowed after the last restart for the webhooks
-
-
-class Receiver:
-    def __init__(self):
-        self.revisions = set()
-        self.count = 0
-        self.lock = threading.Lock()
-        rec = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
-                    ev = json.loads(body)
-                    rev = ev["data"]["current"]["revision"]
-                except (ValueError, KeyError, TypeError):
-                    rev = None
-                with rec.lock:
-                    rec.count += 1
-                    if rev is not None and ev.get("type") == "score.changed":
-                        rec.revisions.add(rev)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        class Srv(ThreadingHTTPServer):
-            request_queue_size = 512
-            daemon_threads = True
-
-        self.httpd = Srv(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 class Load:
@@ -184,17 +143,19 @@ def acknowledged_writes_survive_kill9_and_are_delivered():
         changed = {rev for rev, sc in load.acks if sc}
         check(len(changed) > 5, f"only {len(changed)} score changes were acknowledged")
         deadline = last_restart + DELIVERY_WAIT
+        def delivered():
+            return rec.keys("score.changed", lambda ev: ev["data"]["current"]["revision"])
+
         while time.time() < deadline:
-            with rec.lock:
-                if changed <= rec.revisions:
-                    break
+            if changed <= delivered():
+                break
             time.sleep(0.2)
-        with rec.lock:
-            missing = sorted(changed - rec.revisions)
+        missing = sorted(changed - delivered())
         check(not missing, f"{len(missing)} acknowledged score changes never delivered: "
-                           f"{missing[:10]} (of {len(changed)}; {rec.count} requests received)")
+                           f"{missing[:10]} (of {len(changed)}; {len(rec.requests)} requests "
+                           "received)")
         print(f"  acked writes {len(acked)}, reads {load.reads}, score changes {len(changed)}, "
-              f"revisions {len(revs)}, deliveries received {rec.count}, "
+              f"revisions {len(revs)}, deliveries received {len(rec.requests)}, "
               f"connection errors {load.errors}", flush=True)
 
         check_eq(srv.stop(), 0, "exit code on SIGTERM")

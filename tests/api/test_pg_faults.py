@@ -27,7 +27,6 @@ import random
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import (BIN, ROOT, VALGRIND, Server, check, check_eq, free_port, run,  # noqa: E402
@@ -35,6 +34,7 @@ from lib import (BIN, ROOT, VALGRIND, Server, check, check_eq, free_port, run,  
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "pg"))
 from pgcluster import Cluster  # noqa: E402
+from webhook_receiver import Receiver  # noqa: E402
 
 SLUG = "edge-ai-engineer"
 SECRET = "SeCrEt"           # the password put in URIs: it must never be printed
@@ -252,49 +252,6 @@ def database_down_gives_503_serves_what_it_holds_and_recovers():
 # Under load: an instance killed, PostgreSQL restarted
 
 
-class Receiver:
-    """A webhook endpoint on loopback: records (revision, reason) of assessment.revised."""
-
-    def __init__(self):
-        self.seen = set()
-        self.count = 0
-        self.lock = threading.Lock()
-        rec = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
-                    ev = json.loads(body)
-                    key = (ev["data"]["current"]["revision"], ev["data"].get("reason"))
-                except (ValueError, KeyError, TypeError):
-                    key = None
-                with rec.lock:
-                    rec.count += 1
-                    if key and ev.get("type") == "assessment.revised":
-                        rec.seen.add(key)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        class Srv(ThreadingHTTPServer):
-            request_queue_size = 256
-            daemon_threads = True
-
-        self.httpd = Srv(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 class Load:
     """Writer threads spread over the instances still up (ports, replaced as they go)."""
 
@@ -405,18 +362,19 @@ def acknowledged_writes_and_events_survive_a_killed_instance_and_a_database_rest
         check(not lost, f"{len(lost)} acknowledged writes missing from the history: {lost[:5]}")
         check_eq(sorted(revs), list(range(1, len(revs) + 1)), "revision numbers with a gap")
 
-        def delivered():
-            with rec.lock:
-                return all(ack in rec.seen for ack in acks)
-        wait_for(delivered, "every acknowledged write's assessment.revised delivered", 60)
-        with rec.lock:
-            missing = [ack for ack in acks if ack not in rec.seen]
+        def seen():
+            return rec.keys("assessment.revised", lambda ev: (ev["data"]["current"]["revision"],
+                                                              ev["data"].get("reason")))
+
+        wait_for(lambda: set(acks) <= seen(),
+                 "every acknowledged write's assessment.revised delivered", 60)
+        missing = [ack for ack in acks if ack not in seen()]
         check(not missing, f"{len(missing)} of {len(acks)} acknowledged writes' events never "
                            f"arrived: {missing[:5]}")
         print(f"  acknowledged {len(acks)}, 503 {load.unavailable} "
               f"({load.unavailable - unavailable_before} from the restart on; {load.types}), "
               f"connection failures {load.refused}, revisions {len(revs)}, "
-              f"deliveries received {rec.count}", flush=True)
+              f"deliveries received {len(rec.requests)}", flush=True)
     finally:
         if load:
             load.stop.set()

@@ -1,4 +1,5 @@
-"""A webhook endpoint for the API tests (test_webhooks.py, test_webhooks_instances.py): a real
+"""A webhook endpoint for the API tests (test_webhooks.py, test_webhooks_instances.py,
+test_pg_faults.py, test_load_fault.py): a real
 HTTP server on loopback that records every request, and the Standard Webhooks verification of
 a request's signature."""
 import base64
@@ -18,6 +19,7 @@ class Receiver:
 
     def __init__(self, statuses=(), port=0, stall=0):
         self.requests = []  # dicts: path, headers (lower-case names), body (bytes), at
+        self._parsed = []   # keys(): the bodies of requests[:len(_parsed)], parsed
         self.statuses = list(statuses)
         self.stall = stall
         self.released = threading.Event()
@@ -26,6 +28,9 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The headers and the body go out in two writes: without TCP_NODELAY the second
+            # waits for the sender's delayed ACK (about 40 ms a delivery).
+            disable_nagle_algorithm = True
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length") or 0)
@@ -49,8 +54,11 @@ class Receiver:
             def log_message(self, *a):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
+        class Srv(ThreadingHTTPServer):
+            request_queue_size = 512  # bursts of deliveries (load tests, several instances)
+            daemon_threads = True
+
+        self.httpd = Srv(("127.0.0.1", port), Handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -72,6 +80,26 @@ class Receiver:
     def events(self, path=None):
         return [json.loads(r["body"]) for r in list(self.requests)
                 if path is None or r["path"] == path]
+
+    def keys(self, event_type, key):
+        """The set of key(event) over the events of event_type received (bodies that do not
+        parse, or lack what key reads, are left out). Each body is parsed once, whatever
+        the number of calls: a test polls this while deliveries arrive."""
+        with self.cond:
+            fresh = self.requests[len(self._parsed):]
+        for r in fresh:
+            try:
+                self._parsed.append(json.loads(r["body"]))
+            except ValueError:
+                self._parsed.append(None)
+        out = set()
+        for ev in self._parsed:
+            try:
+                if isinstance(ev, dict) and ev.get("type") == event_type:
+                    out.add(key(ev))
+            except (KeyError, TypeError, AttributeError):
+                pass
+        return out
 
     def release(self):
         """Answers the stalled requests (and lets later ones through at once)."""
