@@ -5,7 +5,6 @@ subscriptions (PATCH and 410) and the expiry of what waited too long.
 Run: AIJRI_BIN=bin/aijri python3 tests/api/test_webhooks.py
 """
 import base64
-import http.client
 import json
 import os
 import sqlite3
@@ -15,68 +14,19 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import (VALGRIND, Server, on_sqlite, pg_psql, check, check_eq, free_port, run, seed_role,  # noqa: E402
                  test)
-from webhook_receiver import Receiver, signature_ok  # noqa: E402
+from webhook_receiver import (Receiver, deliveries, metrics_of, queue_settled,  # noqa: E402
+                              signature_ok, subscribe, wait_until)
 
 SLUG = "edge-ai-engineer"
 PRIVATE = ["--allow-private-webhooks"]
 FAST = {"AIJRI_WEBHOOK_RETRY_SCHEDULE": "1,1,1"}
 
 
-def wait_until(fn, timeout=15, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(step)
-    return fn()
-
-
-def queue_settled(srv, timeout=30):
-    """Waits until the server has no webhook delivery pending (each one sent and answered, or
-    given up): the condition after which nothing more arrives. True if it came."""
-    def depth():
-        for line in srv.get("/metrics").body.decode().splitlines():
-            if line.startswith("aijri_webhook_queue_depth "):
-                return float(line.split()[1])
-        return None
-    return wait_until(lambda: depth() == 0, timeout=timeout)
-
-
 def metric_total(srv, name):
     """A counter of /metrics summed over the server's instances (each counts what it sent);
     None when one of them does not show it."""
-    total = 0
-    for port in srv.ports:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            c.request("GET", "/metrics")
-            text = c.getresponse().read().decode(errors="replace")
-        finally:
-            c.close()
-        line = next((ln for ln in text.splitlines() if ln.startswith(name + " ")), None)
-        if line is None:
-            return None
-        total += float(line.split()[1])
-    return total
-
-
-def subscribe(srv, tok, url, events=None, roles=None, **extra):
-    body = {"url": url}
-    if events is not None:
-        body["events"] = events
-    if roles is not None:
-        body["roles"] = roles
-    body.update(extra)
-    r = srv.post("/webhooks", body, token=tok)
-    check_eq(r.status, 201, f"subscribe {body}: {r.body[:300]!r}")
-    return r.json or {}
-
-
-def deliveries(srv, tok, wh):
-    r = srv.get(f"/webhooks/{wh}/deliveries", token=tok)
-    check_eq(r.status, 200, "delivery log")
-    return (r.json or {}).get("items", [])
+    values = [metrics_of(port).get(name) for port in srv.ports]
+    return None if None in values else sum(values)
 
 
 def move_score(srv, tok):

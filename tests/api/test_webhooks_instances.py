@@ -5,45 +5,18 @@ has passed (at least once, across crashes). Whatever AIJRI_TEST_ENGINE says, the
 PostgreSQL (the run's cluster: AIJRI_TEST_PG, or one of their own).
 Run: AIJRI_BIN=bin/aijri python3 tests/api/test_webhooks_instances.py
 """
-import http.client
-import json
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import VALGRIND, Server, check, check_eq, pg_cluster, pg_psql, run, test  # noqa: E402
-from webhook_receiver import Receiver, signature_ok  # noqa: E402
+from webhook_receiver import (Receiver, deliveries, metrics_of, queue_settled,  # noqa: E402
+                              signature_ok, subscribe, wait_until)
 
 SLUG = "edge-ai-engineer"
 PRIVATE = ["--allow-private-webhooks"]
 TYPES = ["assessment.revised", "score.changed", "zone.changed"]
-
-
-def wait_until(fn, timeout=30, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(step)
-    return fn()
-
-
-def metrics_of(port):
-    """{name: value} of one instance's /metrics."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        c.request("GET", "/metrics")
-        text = c.getresponse().read().decode(errors="replace")
-    finally:
-        c.close()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            out[name] = float(value)
-    return out
 
 
 SUCCEEDED = 'aijri_webhook_deliveries_total{outcome="succeeded"}'
@@ -51,27 +24,6 @@ SUCCEEDED = 'aijri_webhook_deliveries_total{outcome="succeeded"}'
 
 def succeeded_by_instance(srv):
     return [metrics_of(p).get(SUCCEEDED, 0) for p in srv.ports if p]
-
-
-def queue_settled(srv, timeout=60):
-    """No delivery pending in the database (the gauge counts the table, so any instance tells)."""
-    return wait_until(lambda: metrics_of(srv.ports[0]).get("aijri_webhook_queue_depth") == 0,
-                      timeout=timeout)
-
-
-def subscribe(srv, tok, url, events=None):
-    body = {"url": url}
-    if events is not None:
-        body["events"] = events
-    r = srv.post("/webhooks", body, token=tok)
-    check_eq(r.status, 201, f"subscribe {body}: {r.body[:300]!r}")
-    return r.json or {}
-
-
-def deliveries(srv, tok, wh):
-    r = srv.get(f"/webhooks/{wh}/deliveries?limit=100", token=tok)
-    check_eq(r.status, 200, "delivery log")
-    return (r.json or {}).get("items", [])
 
 
 def expected_events(srv, tok, n):
@@ -120,7 +72,7 @@ def three_instances_send_each_event_once_in_order():
         check_eq(sum(1 for t, _ in want if t == "score.changed"), n, "N score changes")
         total = len(want) * len(paths)
         check(rec.wait(total, timeout=60), f"{total} deliveries arrived: {len(rec.requests)}")
-        check(queue_settled(srv), "nothing left pending")
+        check(queue_settled(srv, timeout=60, step=0.05), "nothing left pending")
         # A ping to each subscriber, queued behind everything else of its endpoint: once they
         # arrived and the queue is empty again, every delivery was sent and recorded, so a
         # copy sent by a second instance would have arrived by now.
@@ -128,7 +80,7 @@ def three_instances_send_each_event_once_in_order():
             r = srv.post(f"/webhooks/{subs[p].get('id')}/ping", token=tok)
             check_eq(r.status, 202, "ping")
         check(rec.wait(total + len(paths), timeout=60), "the pings arrived")
-        check(queue_settled(srv), "nothing left pending after the pings")
+        check(queue_settled(srv, timeout=60, step=0.05), "nothing left pending after the pings")
         for p in paths:
             got = got_events(rec, p)
             check_eq(got[:-1], want, f"{p}: every event once, in order")
@@ -139,7 +91,7 @@ def three_instances_send_each_event_once_in_order():
             check_eq(ids, [e.get("id") for e in rec.events(p)], f"{p}: webhook-id is the event id")
             check(all(signature_ok(subs[p].get("secret", "whsec_"), q) for q in reqs),
                   f"{p}: every signature verifies")
-            log = deliveries(srv, tok, subs[p].get("id"))
+            log = deliveries(srv, tok, subs[p].get("id"), limit=100)
             check_eq(len(log), len(want) + 1, f"{p}: the log has every delivery")
             check_eq({(d.get("status"), d.get("attempts")) for d in log}, {("succeeded", 1)},
                      f"{p}: each sent once, and succeeded")
@@ -201,8 +153,8 @@ def a_claim_outlives_its_killed_instance():
                      "the same event id")
             check_eq(again["body"], first["body"], "the same body")
             check(signature_ok(wh.get("secret", "whsec_"), again), "signed")
-        log = wait_until(lambda: [d for d in deliveries(b, tok, wh.get("id"))
-                                  if d.get("status") == "succeeded"])
+        log = wait_until(lambda: [d for d in deliveries(b, tok, wh.get("id"), limit=100)
+                                  if d.get("status") == "succeeded"], timeout=30, step=0.05)
         check_eq([(d.get("id"), d.get("attempts"), d.get("last_status_code")) for d in log],
                  [(delivery, 1, 200)], "B's attempt is the one recorded")
         check_eq(claim_of(uri, delivery), ("", 0), "recording the attempt ended the claim")
@@ -210,7 +162,7 @@ def a_claim_outlives_its_killed_instance():
         r = b.post(f"/webhooks/{wh.get('id')}/ping", token=tok)
         check_eq(r.status, 202, "a second ping")
         check(rec.wait(3, timeout=30), "the second ping arrives")
-        check(queue_settled(b), "nothing left pending")
+        check(queue_settled(b, timeout=60, step=0.05), "nothing left pending")
         check_eq(len(rec.requests), 3, "the held request, B's send, the second ping")
         check_eq([q["headers"].get("webhook-id") for q in rec.requests[2:]],
                  [(r.json or {}).get("event_id")], "the second ping last")

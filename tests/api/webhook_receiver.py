@@ -1,14 +1,17 @@
 """A webhook endpoint for the API tests (test_webhooks.py, test_webhooks_instances.py,
-test_pg_faults.py, test_load_fault.py): a real
-HTTP server on loopback that records every request, and the Standard Webhooks verification of
-a request's signature."""
+test_pg_faults.py, test_load_fault.py): a real HTTP server on loopback that records every
+request, the Standard Webhooks verification of a request's signature, and the calls the
+webhook tests share (subscribing, the delivery log, the servers' webhook metrics)."""
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from lib import check_eq
 
 
 class Receiver:
@@ -123,3 +126,57 @@ def signature_ok(secret, req):
         if version == "v1" and hmac.compare_digest(value, want):
             return True
     return False
+
+
+def wait_until(fn, timeout=15, step=0.1):
+    """Polls fn until it gives a true value (returned), for up to timeout s; then fn() once
+    more."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(step)
+    return fn()
+
+
+def metrics_of(port):
+    """{sample: value} of one instance's /metrics (sample: the name with its labels)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode(errors="replace")
+    finally:
+        c.close()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
+def queue_settled(srv, timeout=30, step=0.1):
+    """Waits until no webhook delivery is pending (each one sent and answered, or given up):
+    the condition after which nothing more arrives. The gauge counts the table, so any
+    instance tells. True if it came."""
+    return wait_until(lambda: metrics_of(srv.ports[0]).get("aijri_webhook_queue_depth") == 0,
+                      timeout=timeout, step=step)
+
+
+def subscribe(srv, tok, url, events=None, roles=None, **extra):
+    body = {"url": url}
+    if events is not None:
+        body["events"] = events
+    if roles is not None:
+        body["roles"] = roles
+    body.update(extra)
+    r = srv.post("/webhooks", body, token=tok)
+    check_eq(r.status, 201, f"subscribe {body}: {r.body[:300]!r}")
+    return r.json or {}
+
+
+def deliveries(srv, tok, wh, limit=None):
+    r = srv.get(f"/webhooks/{wh}/deliveries" + (f"?limit={limit}" if limit else ""), token=tok)
+    check_eq(r.status, 200, "delivery log")
+    return (r.json or {}).get("items", [])
