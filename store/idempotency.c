@@ -5,10 +5,12 @@
  * replayed for STORE_IDEMPOTENCY_TTL seconds and deleted after, in bounded batches, by the
  * writer in the background (store_tx_idem_cleanup, its hook).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
+#include "util/crypto.h"
 
 static const char SQL_GET[] =
 	"SELECT fingerprint, status, content_type, headers_json, body, created_at"
@@ -86,21 +88,20 @@ int store_idem_get(struct store *s, const char *token, const char *key, int64_t 
 	return idem_get(store_reader(s), token, key, now, out);
 }
 
-/* FNV-1a over the token, a 0 byte and the key: the lock's key (two keys that share it only
- * wait for each other). */
+/* The first 8 bytes of the SHA-256 of the token, a 0 byte and the key (each cut at 255
+ * bytes): the lock's key. Two keys that share it only wait for each other. */
 static int64_t idem_lock_key(const char *token, const char *key)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *parts[2] = { token, key };
-	const unsigned char *p;
-	int i;
+	unsigned char h[CRYPTO_SHA256_LEN];
+	char in[512];
+	uint64_t v = 0;
+	int n, i;
 
-	for (i = 0; i < 2; i++) {
-		for (p = (const unsigned char *)parts[i]; *p; p++)
-			h = (h ^ *p) * 0x100000001b3ULL;
-		h *= 0x100000001b3ULL;
-	}
-	return (int64_t)(h >> 1);
+	n = snprintf(in, sizeof(in), "%.255s%c%.255s", token, '\0', key);
+	crypto_sha256(in, (size_t)n, h);
+	for (i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	return (int64_t)(v >> 1);
 }
 
 int store_tx_idem_get(struct store_tx *tx, const char *token, const char *key,

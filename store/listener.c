@@ -63,7 +63,7 @@ enum rc changes_announce(struct store *s, struct db_conn *c, const int64_t *ids,
 	char payload[PAYLOAD_MAX + 32];
 	struct db_stmt *st;
 	int64_t count;
-	size_t len, i;
+	size_t head, len, i;
 	enum rc rc;
 	int k;
 
@@ -76,19 +76,14 @@ enum rc changes_announce(struct store *s, struct db_conn *c, const int64_t *ids,
 		return rc == RC_NOTFOUND ? RC_IO : rc;
 	k = snprintf(payload, sizeof(payload), "%s %" PRId64 " %d ", s->instance, count,
 		     events ? 1 : 0);
-	len = (size_t)k;
+	head = len = (size_t)k;
 	for (i = 0; i < n && !all; i++) {
-		k = snprintf(payload + len, sizeof(payload) - len, "%s%" PRId64, i ? "," : "", ids[i]);
-		len += (size_t)k;
-		if (len > PAYLOAD_MAX)
-			all = 1;
+		len += (size_t)snprintf(payload + len, sizeof(payload) - len, "%s%" PRId64,
+					i ? "," : "", ids[i]);
+		all = len > PAYLOAD_MAX;
 	}
-	if (all || !n) {
-		len = strlen(payload);
-		while (len && payload[len - 1] != ' ')
-			len--;
-		snprintf(payload + len, sizeof(payload) - len, "*");
-	}
+	if (all || !n)
+		snprintf(payload + head, sizeof(payload) - head, "*");
 	return db_notify(c, CHANNEL, payload);
 }
 

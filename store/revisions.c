@@ -97,30 +97,29 @@ static enum rc head_row(void *ctx, struct db_stmt *st)
 	return RC_OK;
 }
 
-int revisions_head(struct store_conn *c, const char *slug, struct store_role_head *out)
+static int head_get(struct store_conn *c, const char *sql, const char *slug,
+		    struct store_role_head *out)
 {
 	struct db_stmt *st;
 	enum rc rc;
 
 	if (!c)
 		return RC_IO;
-	rc = db_prepare(c->dc, SQL_ROLE_ID, &st);
+	rc = db_prepare(c->dc, sql, &st);
 	if (rc)
 		return rc;
 	db_bind_text(st, 1, slug);
 	return db_one(st, head_row, out);
 }
 
+int revisions_head(struct store_conn *c, const char *slug, struct store_role_head *out)
+{
+	return head_get(c, SQL_ROLE_ID, slug, out);
+}
+
 int revisions_head_locked(struct store_conn *c, const char *slug, struct store_role_head *out)
 {
-	struct db_stmt *st;
-	enum rc rc;
-
-	rc = db_prepare(c->dc, db_sql(c->dc, SQL_ROLE_ID, SQL_ROLE_ID_LOCKED), &st);
-	if (rc)
-		return rc;
-	db_bind_text(st, 1, slug);
-	return db_one(st, head_row, out);
+	return head_get(c, c ? db_sql(c->dc, SQL_ROLE_ID, SQL_ROLE_ID_LOCKED) : NULL, slug, out);
 }
 
 int store_role_head(struct store *s, const char *slug, struct store_role_head *out)
